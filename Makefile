@@ -1,0 +1,116 @@
+# Course build. `make help` lists the targets.
+# Every target installs what it needs on first use (a venv in .venv, node
+# packages in node_modules, Debian's chromium for the browser tests) and
+# reuses it afterwards.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DIST   := dist
+# One assignment for `make assignment A=ps1`.
+A      ?=
+
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- set-up
+
+$(STAMP): requirements/dev.lock pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements/dev.lock
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $@
+
+.PHONY: venv
+venv: $(STAMP) ## Create or update the staff virtual environment (.venv)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: node-deps
+node-deps: node_modules/.installed ## Install MathJax and axe-core (served by the site, used by tests)
+
+.PHONY: browser-deps
+browser-deps: ## Install Debian's headless Chromium for the browser tests
+	@command -v chromium >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# ---------------------------------------------------------------- build
+
+.PHONY: release
+release: $(STAMP) node-deps ## Build and prove the whole release into dist/ (the main job)
+	$(PY) -m diffcourse.release build --all
+	$(MAKE) --no-print-directory site
+
+.PHONY: student
+student: $(STAMP) ## Build the student notebooks and zips of every assignment
+	$(PY) -m diffcourse.release build --all --no-gates
+
+.PHONY: autograder
+autograder: student ## Build the Gradescope autograder zips (same build as student)
+
+.PHONY: assignment
+assignment: $(STAMP) ## Build and prove one assignment alone: make assignment A=ps1
+	@test -n "$(A)" || { echo "usage: make assignment A=<id from course.yml>"; exit 2; }
+	$(PY) -m diffcourse.release build --only $(A)
+
+.PHONY: check-course
+check-course: $(STAMP) ## Validate course.yml
+	$(PY) -m diffcourse.course
+
+.PHONY: figures
+figures: $(STAMP) ## Regenerate the site's figures and animations (only those whose inputs changed)
+	$(PY) -m diffcourse.site.figures
+
+.PHONY: site
+site: $(STAMP) node-deps figures ## Build the course site into dist/site (mkdocs --strict)
+	$(PY) -m diffcourse.site.build
+
+.PHONY: serve
+serve: $(STAMP) node-deps figures ## Preview the site with live reload on http://127.0.0.1:8000
+	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
+
+.PHONY: checkpoints
+checkpoints: $(STAMP) ## Retrain the pretrained digits model and rewrite its model card
+	$(PY) scripts/train_digits_model.py
+
+# ---------------------------------------------------------------- checks
+
+.PHONY: test
+test: $(STAMP) node-deps browser-deps ## Run the test suite (slow tests excluded)
+	$(PY) -m pytest -m "not slow" -q
+
+.PHONY: test-all
+test-all: $(STAMP) node-deps browser-deps ## Run every test, slow ones included
+	$(PY) -m pytest -q
+
+.PHONY: lint
+lint: $(STAMP) ## Lint and check formatting with ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: format
+format: $(STAMP) ## Format the code with ruff
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+.PHONY: bench
+bench: $(STAMP) ## Run the benchmarks and print their figures
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+.PHONY: clean
+clean: ## Remove build outputs (keeps the venv and node_modules)
+	rm -rf $(DIST) build .cache .pytest_cache .ruff_cache test-artifacts
+
+.PHONY: distclean
+distclean: clean ## Remove build outputs and every installed dependency
+	rm -rf $(VENV) node_modules
