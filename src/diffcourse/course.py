@@ -183,6 +183,8 @@ class _Reader:
             return value.replace(tzinfo=None)
         if isinstance(value, dt.date):
             self.fail(key, f"needs a time as well, for example {value}T23:59")
+        if ":" not in str(value):
+            self.fail(key, f"needs a time as well, for example {value}T23:59")
         try:
             return dt.datetime.fromisoformat(str(value))
         except ValueError:
