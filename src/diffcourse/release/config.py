@@ -1,0 +1,83 @@
+"""Course-wide Otter settings merged on top of each notebook's ASSIGNMENT CONFIG.
+
+A source notebook holds only what is specific to it (name, files, test
+tweaks). Everything the course decides once lives here: the Gradescope
+requirements with CPU torch, the grading plugin with the per-cell time limit
+from course.yml, hidden stdout, the Python version, the export cell without a
+PDF (written answers are printed to PDF by the browser and submitted to a
+separate Gradescope assignment).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from diffcourse.course import REPO_ROOT, Assignment
+
+PLUGIN_PACKAGE = "diffcourse_grading"
+PLUGIN_CLASS = f"{PLUGIN_PACKAGE}.GradingGuard"
+PLUGIN_DIR = REPO_ROOT / "autograder" / PLUGIN_PACKAGE
+STUDENT_REQUIREMENTS = REPO_ROOT / "requirements" / "student.txt"
+GRADESCOPE_REQUIREMENTS = REPO_ROOT / "requirements" / "gradescope.txt"
+TORCH_VERSION = "2.13.0"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+# The Python of the staff venv, on which the reference solutions are graded.
+PYTHON_VERSION = "3.11"
+
+EXPORT_INSTRUCTIONS = (
+    "Upload the zip file (or the .ipynb alone) to the Gradescope autograded assignment. "
+    "Written answers are graded from a PDF: print this notebook to PDF "
+    "(browser File > Print > Save as PDF) and upload it to the Gradescope written assignment."
+)
+
+# Keys the pipeline sets for every assignment; a notebook must not set them.
+OWNED_KEYS = {
+    "requirements",
+    "overwrite_requirements",
+    "environment",
+    "plugins",
+    "init_cell",
+    "check_all_cell",
+    "export_cell",
+    "run_tests",
+    "solutions_pdf",
+    "template_pdf",
+    "runs_on",
+}
+OWNED_GENERATE_KEYS = {"plugins", "show_stdout", "show_hidden", "pdf", "token", "assignment_name"}
+
+
+def merged_config(source_config: dict, assignment: Assignment, files: list[str]) -> dict:
+    """The ASSIGNMENT CONFIG that Otter sees: the notebook's keys plus the course defaults.
+
+    `files` is the final list of support files (the notebook's plus the vendored
+    `diffcourse` folder), relative to the notebook.
+    """
+    cfg = copy.deepcopy(source_config)
+    cfg["name"] = assignment.id
+    cfg["files"] = list(files)
+    cfg["requirements"] = "requirements.txt"  # requirements/gradescope.txt, copied by the build
+    cfg["overwrite_requirements"] = False  # keep Otter's own otter-grader[grading,plugins] line
+    cfg["init_cell"] = False  # the notebook has its own, after the Colab set-up cell
+    cfg["check_all_cell"] = False
+    cfg["run_tests"] = False  # gate a grades the reference through the built zip instead
+    cfg["export_cell"] = {"pdf": False, "run_tests": False, "instructions": EXPORT_INSTRUCTIONS}
+    cfg["python_version"] = str(cfg.get("python_version", PYTHON_VERSION))
+    generate = cfg.get("generate")
+    generate = dict(generate) if isinstance(generate, dict) else {}
+    generate.update(
+        {
+            "show_stdout": False,  # a submission could print the hidden tests to stdout
+            "show_hidden": False,
+            "pdf": False,
+            "plugins": [{PLUGIN_CLASS: {"cell_timeout": assignment.cell_timeout}}],
+        }
+    )
+    cfg["generate"] = generate
+    return cfg
+
+
+def plugin_files() -> list[Path]:
+    """The plugin's source files, shipped at the root of every autograder zip."""
+    return sorted(p for p in PLUGIN_DIR.rglob("*.py") if "__pycache__" not in p.parts)

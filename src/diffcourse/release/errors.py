@@ -1,0 +1,24 @@
+"""The one error type of the release: it names the assignment, and the question when known."""
+
+from __future__ import annotations
+
+
+class ReleaseError(Exception):
+    """A build or gate failure. str() reads 'ps1 q1a: what is wrong (where)'.
+
+    `problems` holds every problem found (a lint reports all of them at once);
+    the message lists them one per line.
+    """
+
+    def __init__(self, assignment: str, problems: list[str] | str, question: str | None = None):
+        self.assignment = assignment
+        self.question = question
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        head = f"{assignment} {question}" if question else assignment
+        if len(self.problems) == 1:
+            text = f"{head}: {self.problems[0]}"
+        else:
+            text = f"{head}: {len(self.problems)} problems\n" + "\n".join(
+                f"  - {p}" for p in self.problems
+            )
+        super().__init__(text)

@@ -1,0 +1,210 @@
+"""The release gates. Each raises ReleaseError naming the assignment and the question.
+
+a. the reference solutions score full marks through the built autograder zip;
+b. the untouched student notebook runs and scores 0, test case by test case;
+c. nothing shipped to students leaks a solution line or a hidden test;
+d. the zip's environment installs CPU torch at the pinned version;
+e. the zip carries the grading plugin with course.yml's per-cell time limit
+   and hides stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import yaml
+
+from diffcourse.course import Assignment
+from diffcourse.release import leaks as leakscan
+from diffcourse.release.config import PLUGIN_CLASS, PLUGIN_PACKAGE, TORCH_CPU_INDEX, TORCH_VERSION
+from diffcourse.release.errors import ReleaseError
+from diffcourse.release.grade import GradeOutcome
+from diffcourse.release.notebook import SourceNotebook
+
+# Gradescope's documented default container: 768 MB, half a vCPU, 10 min timeout.
+GRADESCOPE_DEFAULT_MEMORY_MB = 768
+MEMORY_TARGET_MB = 600
+CPU_TARGET_S = 120
+
+
+def _case_where(src: SourceNotebook, question: str, index: int) -> str:
+    try:
+        q = src.question(question)
+        t = q.tests[index]
+        kind = "hidden" if t.hidden else "public"
+        return f"test case {index + 1} ({kind}, source cell {t.cell})"
+    except (KeyError, IndexError):
+        return f"test case {index + 1}"
+
+
+def _first_line(message: str) -> str:
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    for ln in reversed(lines):  # the exception line of a failed doctest is the most telling
+        if "Error" in ln or "Exception" in ln or "Timeout" in ln:
+            return ln[:240]
+    return (lines[-1] if lines else "")[:240]
+
+
+def gate_reference(aid: str, src: SourceNotebook, outcome: GradeOutcome) -> None:
+    """Gate a: full marks, per question, total == possible > 0."""
+    if not outcome.completed:
+        raise ReleaseError(aid, f"grading the reference solutions failed: {outcome.reason}")
+    if outcome.plugin and outcome.plugin.get("flagged"):
+        raise ReleaseError(
+            aid,
+            "the reference solutions are flagged by the tamper scan: "
+            + "; ".join(outcome.plugin.get("findings", [])),
+        )
+    expected = {q.name: float(q.points) for q in src.questions if not q.manual}
+    for name, pts in expected.items():
+        if name not in outcome.scores:
+            raise ReleaseError(aid, "the autograder zip has no tests for this question", name)
+        score, possible = outcome.scores[name]
+        if abs(possible - pts) > 1e-9:
+            raise ReleaseError(
+                aid, f"the autograder gives {possible:g} points, the notebook says {pts:g}", name
+            )
+        if abs(score - possible) > 1e-9:
+            failing = [
+                f"{_case_where(src, name, i)}: {_first_line(c['message'])}"
+                for i, c in enumerate(outcome.cases.get(name, {}).get("cases", []))
+                if not c["passed"]
+            ]
+            raise ReleaseError(
+                aid,
+                f"the reference solution scores {score:g}/{possible:g} through the autograder "
+                "zip; failing: " + ("; ".join(failing) or "(no test case details)"),
+                name,
+            )
+    extra = sorted(set(outcome.scores) - set(expected))
+    if extra:
+        raise ReleaseError(aid, f"the autograder grades unknown questions {extra}")
+    if not (outcome.possible > 0 and abs(outcome.total - outcome.possible) < 1e-9):
+        raise ReleaseError(
+            aid, f"the reference scores {outcome.total:g} of {outcome.possible:g} possible points"
+        )
+
+
+def gate_blank_student(aid: str, src: SourceNotebook, outcome: GradeOutcome) -> None:
+    """Gate b: the untouched student notebook is graded to the end and scores 0 everywhere."""
+    if not outcome.completed:
+        raise ReleaseError(aid, f"grading the untouched student notebook failed: {outcome.reason}")
+    if not outcome.scores:
+        raise ReleaseError(aid, "grading the untouched student notebook produced no scores")
+    problems, questions = [], set()
+    for name, info in sorted(outcome.cases.items()):
+        for i, case in enumerate(info.get("cases", [])):
+            if case["passed"]:
+                kind = "hidden" if case.get("hidden") else "public"
+                problems.append(
+                    f"{name} {_case_where(src, name, i)} passes on the untouched student "
+                    f"notebook: a {kind} test that a blank answer passes tests nothing "
+                    "(authoring error)"
+                )
+                questions.add(name)
+    for name, (score, possible) in sorted(outcome.scores.items()):
+        if score > 0 and name not in questions:
+            problems.append(f"{name} scores {score:g}/{possible:g} on the untouched notebook")
+            questions.add(name)
+    if problems:
+        raise ReleaseError(aid, problems, questions.pop() if len(questions) == 1 else None)
+
+
+def gate_leaks(
+    aid: str,
+    src: SourceNotebook,
+    roots: list[Path],
+    vendor_dir: Path | None,
+    forbidden: dict[bytes, str],
+) -> None:
+    """Gate c: the leak scan of the student folder and zip, and the vendored modules."""
+    found = leakscan.scan(roots, [src], forbidden)
+    if vendor_dir is not None and vendor_dir.exists():
+        found += leakscan.vendored_conflicts(vendor_dir, src)
+    if found:
+        questions = {leak.question for leak in found if leak.question}
+        raise ReleaseError(
+            aid,
+            [f"leak: {leak}" for leak in found[:25]]
+            + ([f"... and {len(found) - 25} more"] if len(found) > 25 else []),
+            questions.pop() if len(questions) == 1 else None,
+        )
+
+
+def zip_pip_lines(zip_path: Path) -> list[str]:
+    with zipfile.ZipFile(zip_path) as zf:
+        env = yaml.safe_load(zf.read("environment.yml"))
+    pip: list[str] = []
+    for dep in env.get("dependencies", []):
+        if isinstance(dep, dict) and "pip" in dep:
+            pip.extend(str(x).strip() for x in dep["pip"])
+    return pip
+
+
+def gate_environment(aid: str, zip_path: Path) -> None:
+    """Gate d: the zip's environment installs CPU torch at the tested version."""
+    try:
+        pip = zip_pip_lines(zip_path)
+    except (KeyError, zipfile.BadZipFile, yaml.YAMLError) as e:
+        raise ReleaseError(aid, f"cannot read environment.yml in {zip_path}: {e}") from None
+    torch_lines = [ln for ln in pip if ln.split("==")[0].split(">")[0].split("<")[0] == "torch"]
+    wanted = f"torch=={TORCH_VERSION}+cpu"
+    if torch_lines != [wanted]:
+        raise ReleaseError(
+            aid,
+            f"{zip_path.name}: environment.yml must pin exactly '{wanted}' (found "
+            f"{torch_lines or 'no torch line'}); a plain torch line installs a multi-GB CUDA build",
+        )
+    index_ok = any(
+        ln.split()[0] in ("--extra-index-url", "--index-url") and ln.split()[-1] == TORCH_CPU_INDEX
+        for ln in pip
+        if ln.startswith("--")
+    )
+    if not index_ok:
+        raise ReleaseError(
+            aid, f"{zip_path.name}: environment.yml lacks '--extra-index-url {TORCH_CPU_INDEX}'"
+        )
+    if not any(ln.startswith("otter-grader") and "==7.0.0" in ln for ln in pip):
+        raise ReleaseError(aid, f"{zip_path.name}: environment.yml does not pin otter-grader 7.0.0")
+
+
+def gate_plugin(aid: str, zip_path: Path, assignment: Assignment) -> None:
+    """Gate e: plugin shipped and configured with course.yml's cell_timeout; stdout hidden."""
+    with zipfile.ZipFile(zip_path) as zf:
+        names = set(zf.namelist())
+        config = json.loads(zf.read("otter_config.json"))
+    for module in ("__init__.py", "plugin.py", "tamper.py"):
+        if f"{PLUGIN_PACKAGE}/{module}" not in names:
+            raise ReleaseError(aid, f"{zip_path.name} lacks {PLUGIN_PACKAGE}/{module}")
+    plugins = config.get("plugins", [])
+    settings = [p[PLUGIN_CLASS] for p in plugins if isinstance(p, dict) and PLUGIN_CLASS in p]
+    if not settings:
+        raise ReleaseError(
+            aid, f"otter_config.json in {zip_path.name} does not load {PLUGIN_CLASS}"
+        )
+    if settings[0].get("cell_timeout") != assignment.cell_timeout:
+        raise ReleaseError(
+            aid,
+            f"the plugin's cell_timeout is {settings[0].get('cell_timeout')}, course.yml says "
+            f"{assignment.cell_timeout}",
+        )
+    if config.get("show_stdout", False):
+        raise ReleaseError(aid, "show_stdout is on: a submission could print the hidden tests")
+    if config.get("show_hidden", False):
+        raise ReleaseError(aid, "show_hidden is on: hidden test results would be visible")
+
+
+def recommended_settings(outcome: GradeOutcome, assignment: Assignment) -> dict:
+    """Gradescope settings from the measured grading of the reference."""
+    peak = outcome.peak_rss_mb
+    memory = GRADESCOPE_DEFAULT_MEMORY_MB if peak <= MEMORY_TARGET_MB else 2 * 768
+    # the timeout covers a slow container (half a vCPU: ~2x CPU time) and one hung cell
+    timeout_min = max(10, int((2 * outcome.cpu_s + assignment.cell_timeout) / 60) + 2)
+    return {
+        "memory_mb": memory,
+        "cpu": "0.5 vCPU (default) is enough" if outcome.cpu_s < CPU_TARGET_S else "1 vCPU",
+        "timeout_minutes": min(timeout_min, 40),
+        "within_targets": peak <= MEMORY_TARGET_MB and outcome.cpu_s <= CPU_TARGET_S,
+    }

@@ -1,0 +1,88 @@
+"""Content hashes that make `make release` incremental.
+
+Each assignment's build is keyed by a hash of everything that can change its
+outputs: the source notebook, its support files, the vendored modules and
+release.yml, its course.yml entry, the release package and grading plugin
+sources, the requirement files and Otter's version. Each gate is stamped with
+the same key once it passes. A stamp also records the hash of every output
+file, so a deleted or edited dist/ file triggers a rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def tree_digests(root: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file under root (or of root itself if a file)."""
+    root = Path(root)
+    if root.is_file():
+        return {root.name: file_digest(root)}
+    return {
+        str(p.relative_to(root)): file_digest(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+class Hasher:
+    def __init__(self):
+        self._h = hashlib.sha256()
+
+    def text(self, label: str, value: str) -> Hasher:
+        self._h.update(f"{label}\0{len(value)}\0".encode())
+        self._h.update(value.encode())
+        return self
+
+    def path(self, label: str, path: Path) -> Hasher:
+        path = Path(path)
+        if not path.exists():
+            return self.text(label, "(missing)")
+        for rel, digest in tree_digests(path).items():
+            self.text(f"{label}/{rel}", digest)
+        return self
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()
+
+
+class StampFile:
+    """build/<id>/stamps.json: the inputs hash, the output hashes and the passed gates."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self.data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.data = {}
+
+    def build_current(self, inputs: str, dist_dir: Path) -> bool:
+        if self.data.get("inputs") != inputs:
+            return False
+        recorded = self.data.get("outputs") or {}
+        return bool(recorded) and tree_digests(dist_dir) == recorded
+
+    def record_build(self, inputs: str, dist_dir: Path) -> None:
+        self.data = {"inputs": inputs, "outputs": tree_digests(dist_dir), "gates": {}}
+        self.save()
+
+    def refresh_outputs(self, dist_dir: Path) -> None:
+        self.data["outputs"] = tree_digests(dist_dir)
+        self.save()
+
+    def gate_passed(self, gate: str, key: str) -> bool:
+        return (self.data.get("gates") or {}).get(gate) == key
+
+    def record_gate(self, gate: str, key: str) -> None:
+        self.data.setdefault("gates", {})[gate] = key
+        self.save()
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.data, indent=2, sort_keys=True), encoding="utf-8")
