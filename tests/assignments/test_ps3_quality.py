@@ -1,0 +1,70 @@
+"""Problem set 3's sample-quality checks on the pretrained digits model.
+
+The hidden test cells that load the real model (guided samples, anagrams, score
+distillation, judged by the digits classifier) must pass with the reference
+solutions and fail with answers that are wrong in a way only a sampler shows.
+Their batch size comes from PS3_QUALITY_BATCH (default 32), as on Gradescope.
+Skipped when the checkpoint is not there.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+_spec = importlib.util.spec_from_file_location(
+    "ps3_harness", Path(__file__).parent / "ps3_variants" / "harness.py"
+)
+harness = sys.modules.setdefault("ps3_harness", importlib.util.module_from_spec(_spec))
+if not hasattr(harness, "parse"):
+    _spec.loader.exec_module(harness)
+
+NB = harness.parse()
+WITH_QUALITY = [q for q, Q in NB.questions.items() if any(c.quality for c in Q.tests)]
+
+# Bugs whose quality check must fail too (each also fails a step-level hidden test).
+QUALITY_BUGS = [
+    ("q1b", "sign_flipped"),
+    ("q3b", "first_labels_for_all_views"),
+    ("q5b", "sign_flipped"),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def pretrained_model():
+    try:
+        from diffcourse.pretrained import load_digits_model
+
+        return load_digits_model()
+    except (FileNotFoundError, ImportError) as exc:
+        pytest.skip(f"pretrained digits model not available: {exc}")
+
+
+def _quality_results(question, source=None):
+    results = harness.run_tests(NB, question, source, quality=True)
+    return [(cell, err) for cell, err in results if cell.quality]
+
+
+def test_quality_checks_exist():
+    assert set(WITH_QUALITY) >= {"q1b", "q3b", "q5b"}, WITH_QUALITY
+
+
+@pytest.mark.parametrize("question", WITH_QUALITY)
+def test_reference_passes_quality_checks(question):
+    start = time.perf_counter()
+    results = _quality_results(question)
+    elapsed = time.perf_counter() - start
+    failures = [err for _, err in results if err]
+    assert not failures, f"the reference fails the quality check of {question}: {failures}"
+    assert elapsed < 30, f"the quality check of {question} took {elapsed:.1f} s"
+
+
+@pytest.mark.parametrize("question,bug", QUALITY_BUGS)
+def test_bug_fails_quality_check(question, bug):
+    source = harness.load_catalog(question).BUGS[bug]
+    results = _quality_results(question, source)
+    assert results and all(err for _, err in results), f"{question} {bug} passes its quality check"
