@@ -1,0 +1,790 @@
+"""The site's figures and animations, made by the course library.
+
+`python -m diffcourse.site.figures` (`make figures`) writes every figure into
+build/figures (git-ignored), deterministically (fixed seeds, no timestamps in the
+files). A figure is remade only when its inputs change: its own function, the
+library modules it uses (their source), the pretrained checkpoint when it uses
+the model, and the shared style below. The hashes live in build/figures/.stamps.json.
+
+    python -m diffcourse.site.figures            # make what is missing or stale
+    python -m diffcourse.site.figures --force    # remake everything
+    python -m diffcourse.site.figures --list     # names and whether each is current
+    python -m diffcourse.site.figures l02-schedules showcase-sampling   # just these
+
+Figures are referenced from the pages as figures/<name> (the site hooks serve
+build/figures under that path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import inspect
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from diffcourse.site import FIGURES_DIR
+
+STAMPS = ".stamps.json"
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str  # file name in build/figures, e.g. "l02-schedules.png"
+    make: Callable[[Path], None]  # writes the file at the given path
+    modules: tuple[str, ...]  # diffcourse modules whose source is an input
+    uses_checkpoint: bool = False
+
+
+# ----------------------------------------------------------------- shared style
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(
+        {
+            "figure.dpi": 110,
+            "font.size": 9,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titlesize": 9,
+            "svg.hashsalt": "diffcourse",
+        }
+    )
+    return plt
+
+
+def _save(fig, path: Path) -> None:
+    """PNG without metadata (no software version or date), so equal inputs give equal bytes."""
+    fig.savefig(path, format="png", bbox_inches="tight", metadata={"Software": None})
+    _pyplot().close(fig)
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _mixture_predict(mixture, alphas_cumprod):
+    """Exact epsilon-prediction for Gaussian-mixture data: eps = -sqrt(1 - abar_t) score."""
+    from diffcourse.forward import score_to_eps
+    from diffcourse.scores import gmm_noised_score
+
+    def predict(x_t, t):  # x_t (B, D), t (B,)
+        abar_t = alphas_cumprod[t]  # (B,)
+        score = gmm_noised_score(x_t, abar_t, mixture)  # (B, D)
+        return score_to_eps(score, x_t, t, alphas_cumprod)
+
+    return predict
+
+
+def _digits_sample(model, labels, seed, num_steps=50, guidance_scale=2.0, x_T=None):
+    from diffcourse.samplers import ddim_sample
+
+    return ddim_sample(
+        model,
+        (labels.shape[0], 1, 8, 8),
+        model.alphas_cumprod,
+        num_steps,
+        _gen(seed),
+        labels=labels,
+        guidance_scale=guidance_scale,
+        clip_sample=True,
+        x_T=x_T,
+    )
+
+
+# ----------------------------------------------------------------- showcases
+
+
+def showcase_sampling(path: Path) -> None:
+    """2000 particles from N(0, I) carried by DDPM (exact score) onto eight Gaussians."""
+    from diffcourse.animate import trajectory_to_gif
+    from diffcourse.data import eight_gaussians
+    from diffcourse.samplers import ddpm_sample
+    from diffcourse.schedules import make_schedule
+
+    mixture = eight_gaussians()
+    abar = make_schedule("cosine")
+    _, traj = ddpm_sample(
+        None,
+        (2000, 2),
+        abar,
+        _gen(0),
+        predict=_mixture_predict(mixture, abar),
+        dtype=torch.float64,
+        return_trajectory=True,
+    )  # (T + 1, 2000, 2)
+    # Spend more frames where the picture changes (late, low-noise steps).
+    T = traj.shape[0] - 1
+    idx = sorted({round(T * (1 - (1 - k / 59) ** 0.5)) for k in range(60)})
+    trajectory_to_gif(traj[idx], path, kind="particles", fps=12, lim=3.0, hold_last=1.5)
+
+
+def _anagrams(model, pairs, candidates: int, seed: int):
+    """Digits that read as a upright and b after a half turn, picked by the judge."""
+    from diffcourse.illusions import Identity, Rot180, multiview_prediction
+    from diffcourse.judge import DigitsJudge
+    from diffcourse.samplers import ddim_sample
+
+    judge = DigitsJudge()
+    views = [Identity(), Rot180()]
+    chosen = []
+    for k, (a, b) in enumerate(pairs):
+        la = torch.full((candidates,), a)
+        lb = torch.full((candidates,), b)
+
+        def predict(x_t, t, la=la, lb=lb):
+            return multiview_prediction(model, x_t, t, views, [la, lb], 2.0, model.null_label)
+
+        x = ddim_sample(
+            None,
+            (candidates, 1, 8, 8),
+            model.alphas_cumprod,
+            50,
+            _gen(seed + k),
+            predict=predict,
+            clip_sample=True,
+        )  # (candidates, 1, 8, 8)
+        up = judge.predict(x)
+        down = judge.predict(torch.rot90(x, 2, dims=(-2, -1)))
+        good = ((up == a) & (down == b)).nonzero().flatten()
+        chosen.append(x[good[0]] if len(good) else x[0])
+    return torch.stack(chosen)  # (len(pairs), 1, 8, 8)
+
+
+def _rotate(images: torch.Tensor, degrees: float, size: int) -> torch.Tensor:
+    """Images (B, 1, 8, 8) in [-1, 1] upscaled to size x size and turned by `degrees`."""
+    from torch.nn import functional as F
+
+    big = F.interpolate(images, size=(size, size), mode="nearest")  # (B, 1, size, size)
+    a = math.radians(degrees)
+    theta = torch.tensor([[math.cos(a), -math.sin(a), 0.0], [math.sin(a), math.cos(a), 0.0]])
+    theta = theta.to(big.dtype).expand(big.shape[0], 2, 3)
+    grid = F.affine_grid(theta, list(big.shape), align_corners=False)
+    # Pad with white (-1 is black ink-free background in the digits' scale).
+    out = F.grid_sample(big + 1, grid, mode="nearest", padding_mode="zeros", align_corners=False)
+    return out - 1
+
+
+def showcase_anagram(path: Path) -> None:
+    """Four visual anagrams (upright a, upside down b) turning back and forth."""
+    from diffcourse.animate import trajectory_to_gif
+    from diffcourse.pretrained import load_digits_model
+
+    model = load_digits_model()
+    pairs = [(6, 9), (1, 7), (0, 3), (4, 2)]
+    x = _anagrams(model, pairs, candidates=16, seed=10)  # (4, 1, 8, 8)
+    angles = [0.0] * 8 + [180.0 * k / 23 for k in range(24)] + [180.0] * 12
+    angles += [180.0 - 180.0 * k / 23 for k in range(24)] + [0.0] * 4
+    frames = torch.stack([_rotate(x, a, 64) for a in angles])  # (F, 4, 1, 64, 64)
+    trajectory_to_gif(frames, path, kind="images", fps=16, nrow=4, upscale=2, max_frames=80)
+
+
+def showcase_interpolation(path: Path) -> None:
+    """Spherical interpolation between two noises, decoded by deterministic DDIM."""
+    from diffcourse.animate import trajectory_to_gif
+    from diffcourse.interpolation import slerp
+    from diffcourse.pretrained import load_digits_model
+
+    model = load_digits_model()
+    labels = torch.tensor([2, 3, 5, 8])
+    g = _gen(20)
+    z0 = torch.randn((4, 1, 8, 8), generator=g)
+    z1 = torch.randn((4, 1, 8, 8), generator=g)
+    alphas = [k / 23 for k in range(24)]
+    frames = []
+    for a in alphas:
+        z = slerp(z0, z1, torch.full((4,), a))
+        frames.append(_digits_sample(model, labels, seed=0, x_T=z))
+    frames = frames + frames[::-1]
+    trajectory_to_gif(torch.stack(frames), path, kind="images", fps=10, nrow=4, upscale=16)
+
+
+# ----------------------------------------------------------------- lecture figures
+
+
+def l01_noising_2d(path: Path) -> None:
+    """Two data sets dissolving into the same Gaussian under the forward process."""
+    from diffcourse.data import swiss_roll, two_moons
+    from diffcourse.forward import q_sample
+    from diffcourse.schedules import make_schedule
+
+    plt = _pyplot()
+    abar = make_schedule("cosine")
+    steps = [0, 200, 400, 600, 999]
+    fig, axes = plt.subplots(2, len(steps), figsize=(9, 3.8), sharex=True, sharey=True)
+    for row, (name, x0) in enumerate(
+        [("two moons", two_moons(1500, _gen(1))), ("swiss roll", swiss_roll(1500, _gen(2)))]
+    ):
+        x0 = x0.double()
+        noise = torch.randn(x0.shape, generator=_gen(3 + row), dtype=torch.float64)
+        for col, s in enumerate(steps):
+            t = torch.full((x0.shape[0],), s, dtype=torch.long)
+            xt = q_sample(x0, t, noise, abar)
+            ax = axes[row, col]
+            ax.scatter(xt[:, 0], xt[:, 1], s=1, alpha=0.5, color="C0" if row == 0 else "C1")
+            ax.set_xlim(-3.5, 3.5)
+            ax.set_ylim(-3.5, 3.5)
+            ax.set_aspect("equal")
+            if row == 0:
+                ax.set_title(f"t = {s}  (abar = {abar[s].item():.3f})")
+            if col == 0:
+                ax.set_ylabel(name)
+    fig.suptitle("Forward process q(x_t | x_0), cosine schedule, T = 1000")
+    _save(fig, path)
+
+
+def l02_schedules(path: Path) -> None:
+    """abar_t and log-SNR of the three schedules."""
+    from diffcourse.schedules import make_schedule
+
+    plt = _pyplot()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3))
+    t = torch.arange(1000)
+    for name in ("linear", "cosine", "scaled_linear"):
+        abar = make_schedule(name)
+        ax1.plot(t, abar, label=name)
+        ax2.plot(t, torch.log(abar / (1 - abar)), label=name)
+    ax1.set_xlabel("t")
+    ax1.set_ylabel("abar_t (signal variance kept)")
+    ax2.set_xlabel("t")
+    ax2.set_ylabel("log SNR = log(abar_t / (1 - abar_t))")
+    ax1.legend()
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def l02_forward_digits(path: Path) -> None:
+    """One digit noised to increasing t under the linear and the cosine schedules."""
+    from diffcourse.data import load_digits
+    from diffcourse.forward import q_sample
+    from diffcourse.plotting import make_grid
+    from diffcourse.schedules import make_schedule
+
+    plt = _pyplot()
+    images, _ = load_digits("test")
+    x0 = images[:1].double().expand(8, 1, 8, 8)  # (8, 1, 8, 8)
+    steps = torch.tensor([0, 50, 100, 200, 400, 600, 800, 999])
+    noise = torch.randn((1, 1, 8, 8), generator=_gen(4), dtype=torch.float64).expand(8, 1, 8, 8)
+    fig, axes = plt.subplots(2, 1, figsize=(8, 2.6))
+    for ax, name in zip(axes, ("linear", "cosine"), strict=True):
+        xt = q_sample(x0, steps, noise, make_schedule(name))
+        ax.imshow(make_grid(xt, nrow=8), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_axis_off()
+        ax.set_title(f"{name} schedule, t = " + ", ".join(str(s) for s in steps.tolist()))
+    _save(fig, path)
+
+
+def l03_posterior_variance(path: Path) -> None:
+    """The two DDPM variance choices, beta_t and the posterior's beta-tilde_t."""
+    from diffcourse.forward import posterior_mean_variance
+    from diffcourse.schedules import make_schedule
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 3))
+    t = torch.arange(1, 1000)
+    for name, color in (("linear", "C0"), ("cosine", "C1")):
+        abar = make_schedule(name)
+        prev = torch.cat([torch.ones(1, dtype=abar.dtype), abar[:-1]])
+        beta = 1 - abar / prev
+        x = torch.zeros(t.shape[0], 1, dtype=torch.float64)
+        _, var = posterior_mean_variance(x, x, t, t - 1, abar)
+        ax.semilogy(t, beta[1:], color=color, label=f"beta_t ({name})")
+        ax.semilogy(t, var.flatten(), color=color, ls="--", label=f"posterior variance ({name})")
+    ax.set_xlabel("t")
+    ax.legend(fontsize=7)
+    _save(fig, path)
+
+
+def l03_ddpm_trajectory(path: Path) -> None:
+    """Snapshots of DDPM sampling with the exact score of eight Gaussians."""
+    from diffcourse.data import eight_gaussians
+    from diffcourse.samplers import ddpm_sample
+    from diffcourse.schedules import make_schedule
+
+    plt = _pyplot()
+    mixture = eight_gaussians()
+    abar = make_schedule("linear")
+    _, traj = ddpm_sample(
+        None,
+        (1500, 2),
+        abar,
+        _gen(5),
+        predict=_mixture_predict(mixture, abar),
+        dtype=torch.float64,
+        return_trajectory=True,
+    )
+    shots = [0, 500, 800, 900, 950, 1000]  # indices into the trajectory (0 = x_{T-1})
+    fig, axes = plt.subplots(1, len(shots), figsize=(10, 1.9), sharey=True)
+    for ax, k in zip(axes, shots, strict=True):
+        ax.scatter(traj[k, :, 0], traj[k, :, 1], s=1, alpha=0.5)
+        ax.set_xlim(-3.5, 3.5)
+        ax.set_ylim(-3.5, 3.5)
+        ax.set_aspect("equal")
+        ax.set_title("x_0" if k == 1000 else f"t = {999 - k}")
+    _save(fig, path)
+
+
+def l04_score_field(path: Path) -> None:
+    """The score of a noised two-dimensional mixture at three noise levels."""
+    from diffcourse.data import gaussian_mixture_2d
+    from diffcourse.scores import gmm_noised_score
+
+    plt = _pyplot()
+    mixture = gaussian_mixture_2d([[-1.5, -1.0], [1.5, 1.0], [1.0, -1.5]], 0.3, [0.5, 0.3, 0.2])
+    g = torch.linspace(-3, 3, 21, dtype=torch.float64)
+    xx, yy = torch.meshgrid(g, g, indexing="xy")
+    pts = torch.stack([xx.flatten(), yy.flatten()], dim=1)  # (441, 2)
+    fig, axes = plt.subplots(1, 3, figsize=(9, 3.1))
+    for ax, abar in zip(axes, (0.99, 0.7, 0.2), strict=True):
+        s = gmm_noised_score(pts, torch.full((pts.shape[0],), abar, dtype=torch.float64), mixture)
+        norm = s.norm(dim=1, keepdim=True).clamp_min(1e-9)
+        u = s / norm * norm.log1p()  # shorter arrows far away, direction kept
+        ax.quiver(pts[:, 0], pts[:, 1], u[:, 0], u[:, 1], norm.flatten().log(), cmap="viridis")
+        ax.scatter(mixture.means[:, 0] * abar**0.5, mixture.means[:, 1] * abar**0.5, c="r", s=12)
+        ax.set_aspect("equal")
+        ax.set_title(f"abar = {abar} (noise std {math.sqrt(1 - abar):.2f})")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def l04_langevin(path: Path) -> None:
+    """Plain Langevin at the clean score against annealed Langevin, on two far modes."""
+    from diffcourse.data import gaussian_mixture_2d
+    from diffcourse.langevin import annealed_langevin, langevin
+    from diffcourse.scores import GaussianMixture, gmm_noised_score
+
+    plt = _pyplot()
+    mixture = gaussian_mixture_2d([[-4.0, 0.0], [4.0, 0.0]], 0.5, [0.8, 0.2])
+    n = 2000
+    x_init = 8 * torch.rand((n, 2), generator=_gen(6), dtype=torch.float64) - 4  # uniform box
+
+    def clean_score(x):
+        return gmm_noised_score(x, torch.ones(x.shape[0], dtype=x.dtype), mixture)
+
+    def smoothed_score(x, sigma):  # score of the data convolved with N(0, sigma^2 I)
+        sigma = float(sigma)
+        eye = torch.eye(2, dtype=torch.float64)
+        wide = GaussianMixture(mixture.means, mixture.covs + sigma**2 * eye, mixture.weights)
+        return gmm_noised_score(x, torch.ones(x.shape[0], dtype=x.dtype), wide)
+
+    plain = langevin(clean_score, x_init, 0.01, 1000, _gen(7))
+    levels = torch.logspace(math.log10(10.0), math.log10(0.05), 10, dtype=torch.float64)
+    annealed = annealed_langevin(smoothed_score, x_init, levels, 2e-4, 100, _gen(8))
+    fig, axes = plt.subplots(1, 2, figsize=(8, 2.6), sharey=True)
+    for ax, x, title in (
+        (axes[0], plain, "Langevin, clean score"),
+        (axes[1], annealed, "annealed"),
+    ):
+        right = (x[:, 0] > 0).double().mean().item()
+        ax.hist(x[:, 0].numpy(), bins=80, range=(-6, 6), density=True)
+        ax.set_title(f"{title}: {right:.0%} in the right mode (true 20%)")
+        ax.set_xlabel("first coordinate")
+    _save(fig, path)
+
+
+def l05_sde_vs_ode(path: Path) -> None:
+    """Paths of the reverse SDE (DDPM) and of the probability-flow ODE (DDIM, eta = 0), 1D."""
+    from diffcourse.data import gaussian_mixture_2d
+    from diffcourse.samplers import ddim_sample, ddpm_sample
+    from diffcourse.schedules import make_schedule
+
+    plt = _pyplot()
+    # A 1D mixture: the first coordinate of a 2D one whose second coordinate we drop.
+    mix2 = gaussian_mixture_2d([[-1.5, 0.0], [1.0, 0.0]], 0.25, [0.4, 0.6])
+    abar = make_schedule("linear")
+    predict2 = _mixture_predict(mix2, abar)
+
+    def predict(x_t, t):  # (B, 1) -> (B, 1), second coordinate held at 0
+        return predict2(torch.cat([x_t, torch.zeros_like(x_t)], 1), t)[:, :1]
+
+    x_T = torch.randn((24, 1), generator=_gen(9), dtype=torch.float64)
+    _, sde = ddpm_sample(
+        None,
+        (24, 1),
+        abar,
+        _gen(10),
+        predict=predict,
+        x_T=x_T,
+        dtype=torch.float64,
+        return_trajectory=True,
+    )
+    _, ode = ddim_sample(
+        None,
+        (24, 1),
+        abar,
+        200,
+        _gen(11),
+        predict=predict,
+        x_T=x_T,
+        dtype=torch.float64,
+        return_trajectory=True,
+    )
+    fig, axes = plt.subplots(1, 2, figsize=(8, 2.8), sharey=True)
+    axes[0].plot(torch.linspace(999, -1, sde.shape[0]), sde[:, :, 0], lw=0.6)
+    axes[1].plot(torch.linspace(999, -1, ode.shape[0]), ode[:, :, 0], lw=0.8)
+    for ax, title in zip(
+        axes, ("reverse SDE (DDPM, 1000 steps)", "probability-flow ODE"), strict=True
+    ):
+        ax.invert_xaxis()
+        ax.set_xlabel("t")
+        ax.set_title(title)
+    axes[0].set_ylabel("x_t")
+    _save(fig, path)
+
+
+def l06_ddim_steps(path: Path) -> None:
+    """The same starting noise decoded by DDIM with 2 to 50 steps."""
+    from diffcourse.plotting import make_grid
+    from diffcourse.pretrained import load_digits_model
+
+    plt = _pyplot()
+    model = load_digits_model()
+    labels = torch.arange(10)
+    x_T = torch.randn((10, 1, 8, 8), generator=_gen(12))
+    rows = []
+    steps = (2, 5, 10, 20, 50)
+    for n in steps:
+        rows.append(_digits_sample(model, labels, seed=0, num_steps=n, x_T=x_T))
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    ax.imshow(make_grid(torch.cat(rows), nrow=10), cmap="gray", interpolation="nearest")
+    ax.set_yticks([4.5 + 9 * i for i in range(len(steps))], [f"{n} steps" for n in steps])
+    ax.set_xticks([])
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    _save(fig, path)
+
+
+def l07_guidance_grid(path: Path) -> None:
+    """Class-conditional digits against the classifier-free guidance weight."""
+    from diffcourse.judge import DigitsJudge
+    from diffcourse.plotting import make_grid
+    from diffcourse.pretrained import load_digits_model
+
+    plt = _pyplot()
+    model = load_digits_model()
+    judge = DigitsJudge()
+    weights = (0.0, 1.0, 2.0, 4.0, 8.0)
+    labels = torch.arange(10).repeat_interleave(4)  # (40,)
+    x_T = torch.randn((40, 1, 8, 8), generator=_gen(13))
+    fig, axes = plt.subplots(1, len(weights), figsize=(10, 3.2))
+    for ax, w in zip(axes, weights, strict=True):
+        x = _digits_sample(model, labels, seed=0, guidance_scale=w, x_T=x_T)
+        acc = (judge.predict(x) == labels).double().mean().item()
+        ax.imshow(
+            make_grid(x.reshape(10, 4, 1, 8, 8).transpose(0, 1).reshape(40, 1, 8, 8), nrow=10),
+            cmap="gray",
+            interpolation="nearest",
+        )
+        ax.set_axis_off()
+        ax.set_title(f"w = {w:g}: judge {acc:.0%}")
+    _save(fig, path)
+
+
+def l08_slerp_norms(path: Path) -> None:
+    """Norms along linear and spherical paths between two Gaussian noises."""
+    from diffcourse.interpolation import slerp
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 3))
+    alpha = torch.linspace(0, 1, 41, dtype=torch.float64)
+    for d, color in ((64, "C0"), (3 * 64 * 64, "C1")):
+        g = _gen(14)
+        z0 = torch.randn((1, d), generator=g, dtype=torch.float64).expand(41, d)
+        z1 = torch.randn((1, d), generator=g, dtype=torch.float64).expand(41, d)
+        lin = (1 - alpha[:, None]) * z0 + alpha[:, None] * z1
+        sph = slerp(z0, z1, alpha)
+        ax.plot(alpha, lin.norm(dim=1) / math.sqrt(d), color=color, ls="--", label=f"lerp, d={d}")
+        ax.plot(alpha, sph.norm(dim=1) / math.sqrt(d), color=color, label=f"slerp, d={d}")
+    ax.axhline(1 / math.sqrt(2), color="gray", lw=0.5)
+    ax.set_xlabel("interpolation weight")
+    ax.set_ylabel("||z|| / sqrt(d)")
+    ax.legend(fontsize=7)
+    _save(fig, path)
+
+
+def l08_anagrams(path: Path) -> None:
+    """Visual anagrams, upright and turned (views: identity and a half turn)."""
+    from diffcourse.plotting import make_grid
+    from diffcourse.pretrained import load_digits_model
+
+    plt = _pyplot()
+    model = load_digits_model()
+    pairs = [(6, 9), (1, 7), (0, 3), (4, 2), (7, 4), (3, 8)]
+    x = _anagrams(model, pairs, candidates=16, seed=30)
+    turned = torch.rot90(x, 2, dims=(-2, -1))
+    fig, ax = plt.subplots(figsize=(5, 2))
+    ax.imshow(
+        make_grid(torch.cat([x, turned]), nrow=len(pairs)), cmap="gray", interpolation="nearest"
+    )
+    ax.set_xticks([4.5 + 9 * i for i in range(len(pairs))], [f"{a} / {b}" for a, b in pairs])
+    ax.set_yticks([4.5, 13.5], ["upright", "turned"])
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    _save(fig, path)
+
+
+def l09_inpainting(path: Path) -> None:
+    """Filling in the missing half of digits: replacement, RePaint and DPS."""
+    from diffcourse.data import load_digits
+    from diffcourse.inverse import dps_sample, repaint_sample
+    from diffcourse.plotting import make_grid
+    from diffcourse.pretrained import load_digits_model
+
+    plt = _pyplot()
+    model = load_digits_model()
+    images, _ = load_digits("test")
+    x0 = images[:8]  # (8, 1, 8, 8)
+    mask = torch.zeros_like(x0)
+    mask[..., :, :4] = 1.0  # keep the left half
+    y = x0 * mask
+    rep1 = repaint_sample(model, y, mask, model.alphas_cumprod, _gen(15), resample=1)
+    rep5 = repaint_sample(model, y, mask, model.alphas_cumprod, _gen(16), resample=5)
+    dps = dps_sample(model, y, lambda x: x * mask, model.alphas_cumprod, _gen(17))
+    rows = [x0, y + (1 - mask) * 0.0, rep1, rep5, dps]
+    names = ["truth", "observed", "replacement", "RePaint (5)", "DPS"]
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    ax.imshow(make_grid(torch.cat(rows), nrow=8), cmap="gray", interpolation="nearest")
+    ax.set_yticks([4.5 + 9 * i for i in range(len(rows))], names)
+    ax.set_xticks([])
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    _save(fig, path)
+
+
+def l10_timestep_embedding(path: Path) -> None:
+    """The sinusoidal timestep embedding that tells the network the noise level."""
+    from diffcourse.models import timestep_embedding
+
+    plt = _pyplot()
+    t = torch.arange(1000)
+    emb = timestep_embedding(t, 64)  # (1000, 64)
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    im = ax.imshow(emb.T, aspect="auto", cmap="RdBu", interpolation="nearest")
+    ax.set_xlabel("timestep t")
+    ax.set_ylabel("embedding dimension")
+    fig.colorbar(im, ax=ax)
+    _save(fig, path)
+
+
+def l11_custom_data(path: Path) -> None:
+    """A small network trained in seconds on a 2D data set, sampled with DDIM."""
+    from diffcourse.data import two_moons
+    from diffcourse.losses import dsm_loss
+    from diffcourse.models import TimeMLP
+    from diffcourse.samplers import ddim_sample
+    from diffcourse.schedules import make_schedule
+
+    plt = _pyplot()
+    torch.manual_seed(0)
+    data = two_moons(4000, _gen(18))  # (4000, 2)
+    abar = make_schedule("cosine")
+    model = TimeMLP(data_dim=2)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    g = _gen(19)
+    for _ in range(1000):
+        idx = torch.randint(0, data.shape[0], (256,), generator=g)
+        x0 = data[idx]
+        t = torch.randint(0, 1000, (256,), generator=g)
+        noise = torch.randn(x0.shape, generator=g)
+        loss = dsm_loss(model, x0, t, noise, abar)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    x = ddim_sample(model, (2000, 2), abar, 50, _gen(20))
+    fig, axes = plt.subplots(1, 2, figsize=(6, 2.8), sharex=True, sharey=True)
+    axes[0].scatter(data[:2000, 0], data[:2000, 1], s=1, color="gray")
+    axes[0].set_title("training data")
+    axes[1].scatter(x[:, 0], x[:, 1], s=1)
+    axes[1].set_title("samples (DDIM, 50 steps)")
+    for ax in axes:
+        ax.set_aspect("equal")
+    _save(fig, path)
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure(
+        "showcase-sampling.gif",
+        showcase_sampling,
+        ("animate", "data", "samplers", "schedules", "forward", "scores"),
+    ),
+    Figure(
+        "showcase-anagram.gif",
+        showcase_anagram,
+        ("animate", "pretrained", "models", "illusions", "judge", "samplers", "guidance"),
+        True,
+    ),
+    Figure(
+        "showcase-interpolation.gif",
+        showcase_interpolation,
+        ("animate", "pretrained", "models", "interpolation", "samplers", "guidance"),
+        True,
+    ),
+    Figure("l01-noising-2d.png", l01_noising_2d, ("data", "forward", "schedules")),
+    Figure("l02-schedules.png", l02_schedules, ("schedules",)),
+    Figure(
+        "l02-forward-digits.png", l02_forward_digits, ("data", "forward", "schedules", "plotting")
+    ),
+    Figure("l03-posterior-variance.png", l03_posterior_variance, ("forward", "schedules")),
+    Figure(
+        "l03-ddpm-trajectory.png",
+        l03_ddpm_trajectory,
+        ("data", "samplers", "schedules", "forward", "scores"),
+    ),
+    Figure("l04-score-field.png", l04_score_field, ("data", "scores")),
+    Figure("l04-langevin.png", l04_langevin, ("data", "langevin", "scores")),
+    Figure(
+        "l05-sde-vs-ode.png", l05_sde_vs_ode, ("data", "samplers", "schedules", "forward", "scores")
+    ),
+    Figure(
+        "l06-ddim-steps.png",
+        l06_ddim_steps,
+        ("pretrained", "models", "samplers", "guidance", "plotting"),
+        True,
+    ),
+    Figure(
+        "l07-guidance-grid.png",
+        l07_guidance_grid,
+        ("pretrained", "models", "samplers", "guidance", "judge", "plotting"),
+        True,
+    ),
+    Figure("l08-slerp-norms.png", l08_slerp_norms, ("interpolation",)),
+    Figure(
+        "l08-anagrams.png",
+        l08_anagrams,
+        ("pretrained", "models", "illusions", "judge", "samplers", "guidance", "plotting"),
+        True,
+    ),
+    Figure(
+        "l09-inpainting.png",
+        l09_inpainting,
+        ("pretrained", "models", "inverse", "data", "plotting"),
+        True,
+    ),
+    Figure("l10-timestep-embedding.png", l10_timestep_embedding, ("models",)),
+    Figure(
+        "l11-custom-data.png",
+        l11_custom_data,
+        ("data", "losses", "models", "samplers", "schedules"),
+    ),
+)
+
+
+# ----------------------------------------------------------------- stamps
+
+
+def _module_source(name: str) -> bytes:
+    spec = importlib.util.find_spec(f"diffcourse.{name}")
+    if spec is None or spec.origin is None:
+        return f"missing module diffcourse.{name}".encode()
+    return Path(spec.origin).read_bytes()
+
+
+def input_hash(fig: Figure) -> str:
+    """Hash of everything that decides the figure's bytes (see the module docstring)."""
+    h = hashlib.sha256()
+    h.update(fig.name.encode())
+    h.update(inspect.getsource(fig.make).encode())
+    for helper in (_pyplot, _save, _gen, _mixture_predict, _digits_sample, _anagrams, _rotate):
+        h.update(inspect.getsource(helper).encode())
+    for name in sorted(set(fig.modules)):
+        h.update(name.encode())
+        h.update(_module_source(name))
+    if fig.uses_checkpoint:
+        from diffcourse.pretrained import checkpoint_path
+
+        h.update(Path(checkpoint_path()).read_bytes())
+    h.update(torch.__version__.encode())
+    return h.hexdigest()
+
+
+def _read_stamps(out: Path) -> dict:
+    try:
+        return json.loads((out / STAMPS).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def stale(out: Path = FIGURES_DIR, figures=FIGURES) -> list[Figure]:
+    """Figures whose file is missing or whose inputs changed since they were made."""
+    stamps = _read_stamps(out)
+    return [
+        f for f in figures if not (out / f.name).is_file() or stamps.get(f.name) != input_hash(f)
+    ]
+
+
+def make_figures(
+    out: Path = FIGURES_DIR, names=None, force: bool = False, log=print
+) -> dict[str, float]:
+    """Make the stale figures (all of `names`, or every figure); return seconds per figure."""
+    known = {f.name: f for f in FIGURES}
+    if names:
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"unknown figure(s): {', '.join(unknown)} (see --list)")
+        todo = [known[n] for n in names]
+    else:
+        todo = list(FIGURES)
+    if not force:
+        todo = [f for f in todo if f in stale(out, todo)]
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    times = {}
+    for fig in todo:
+        start = time.perf_counter()
+        tmp = out / f".tmp-{fig.name}"
+        fig.make(tmp)
+        tmp.replace(out / fig.name)
+        stamps = _read_stamps(out)
+        stamps[fig.name] = input_hash(fig)
+        (out / STAMPS).write_text(json.dumps(stamps, indent=1, sort_keys=True))
+        times[fig.name] = time.perf_counter() - start
+        log(f"  {fig.name:32s} {times[fig.name]:6.1f} s")
+    return times
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m diffcourse.site.figures",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("names", nargs="*", help="figure names (default: all)")
+    parser.add_argument("--force", action="store_true", help="remake even if current")
+    parser.add_argument("--list", action="store_true", help="list the figures and exit")
+    parser.add_argument("--out", type=Path, default=FIGURES_DIR, help="output folder")
+    args = parser.parse_args(argv)
+    if args.list:
+        old = {f.name for f in stale(args.out)}
+        for f in FIGURES:
+            print(f"{f.name:32s} {'stale' if f.name in old else 'current'}")
+        return 0
+    start = time.perf_counter()
+    try:
+        times = make_figures(args.out, args.names, args.force)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    total = time.perf_counter() - start
+    print(
+        f"figures: {len(times)} made, {len(FIGURES) - len(times)} current, {total:.1f} s"
+        f" -> {args.out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,428 @@
+"""Markdown generated from the course file for the site's pages.
+
+Hand-written pages (site/*.md) and lecture notes carry tags such as
+`{{ course.term }}`, `{{ grading_table }}` or `{{ assignment_dates ps1 }}`: a tag
+is two braces, one space, a name, optional space-separated arguments, one space,
+two braces. `expand_macros` replaces each with text computed from the course file,
+so every date, number and name on the site has one source (course.yml). An
+unknown tag, or an argument naming nothing in the course file, raises MacroError
+(the build stops and names the page).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from diffcourse.course import Assignment, Course
+
+MACRO_RE = re.compile(r"\{\{ ([a-z_]+(?:\.[a-z_]+)?)((?: [A-Za-z0-9_.-]+)*) \}\}")
+
+
+class MacroError(ValueError):
+    """A tag in a page that the course file cannot fill."""
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a tag needs besides the course: where the page is and how downloads behave."""
+
+    course: Course
+    page_uri: str  # the page's path inside the site, e.g. "assignments/ps1.md"
+    page_uris: frozenset[str]  # every page and file of the site (to link only what exists)
+    downloads: str = "require"  # "require" | "stub"
+
+    def link(self, target_uri: str) -> str:
+        """A link to target_uri (a site path) relative to this page."""
+        base = posixpath.dirname(self.page_uri)
+        return posixpath.relpath(target_uri, base or ".")
+
+
+# ----------------------------------------------------------------- formatting
+
+
+def fmt_date(d: dt.date) -> str:
+    """Tue 19 Jan 2027."""
+    return f"{d:%a} {d.day} {d:%b %Y}"
+
+
+def fmt_short(d: dt.date) -> str:
+    """Tue 19 Jan."""
+    return f"{d:%a} {d.day} {d:%b}"
+
+
+def fmt_datetime(t: dt.datetime) -> str:
+    """Tue 2 Feb 2027, 23:59."""
+    return f"{fmt_date(t.date())}, {t:%H:%M}"
+
+
+def lecture_uri(notes: str) -> str:
+    """The site path of a lecture's notes (the notes path of course.yml, kept as is)."""
+    return notes
+
+
+def assignment_uri(assignment_id: str) -> str:
+    return f"assignments/{assignment_id}.md"
+
+
+def download_uri(assignment_id: str) -> str:
+    return f"downloads/{assignment_id}-student.zip"
+
+
+def _escape_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _assignment_ref(ctx: PageContext, a: Assignment) -> str:
+    uri = assignment_uri(a.id)
+    if uri in ctx.page_uris:
+        return f"[{a.title}]({ctx.link(uri)})"
+    return a.title
+
+
+def _course_value(course: Course, name: str) -> str:
+    values = {
+        "code": course.code,
+        "title": course.title,
+        "term": course.term,
+        "timezone": course.timezone,
+        "description": course.description,
+        "audience": course.audience,
+        "start": fmt_date(course.start),
+        "end": fmt_date(course.end),
+    }
+    if name not in values:
+        raise MacroError(f"unknown course value {name!r} (known: {', '.join(values)})")
+    return values[name]
+
+
+# ----------------------------------------------------------------- block tags
+
+
+def objectives(ctx: PageContext) -> str:
+    return "\n".join(f"{i}. {o}" for i, o in enumerate(ctx.course.objectives, 1))
+
+
+def prerequisites(ctx: PageContext) -> str:
+    return "\n".join(f"- {p}" for p in ctx.course.prerequisites)
+
+
+def meetings(ctx: PageContext) -> str:
+    rows = ["| Meeting | Days | Time | Place |", "| --- | --- | --- | --- |"]
+    for m in ctx.course.meetings:
+        rows.append(f"| {m.kind} | {', '.join(m.days)} | {m.time} | {m.place} |")
+    return "\n".join(rows)
+
+
+def grading_table(ctx: PageContext) -> str:
+    c = ctx.course
+    rows = ["| Component | Weight | What counts |", "| --- | ---: | --- |"]
+    for comp in c.grading:
+        parts = []
+        for aid in comp.assignments:
+            a = c.assignment(aid)
+            parts.append(f"{_assignment_ref(ctx, a)} ({a.points} points)")
+        what = (
+            ", ".join(parts) if parts else "attendance and engagement in lectures and recitations"
+        )
+        rows.append(f"| {comp.name} | {comp.weight:g}% | {what} |")
+    return "\n".join(rows)
+
+
+def letter_table(ctx: PageContext) -> str:
+    cutoffs = sorted(ctx.course.letter_cutoffs.items(), key=lambda kv: -kv[1])
+    rows = ["| Letter | Lowest final percentage |", "| --- | ---: |"]
+    rows += [f"| {letter} | {value:g}% |" for letter, value in cutoffs]
+    lowest = cutoffs[-1][1]
+    rows.append(f"| F | below {lowest:g}% |")
+    return "\n".join(rows)
+
+
+def late_policy(ctx: PageContext) -> str:
+    lp = ctx.course.late_policy
+    unit, units = lp.unit, f"{lp.unit}s"
+    grace = (
+        f" A submission less than {lp.grace_minutes} minutes after the deadline counts"
+        " as on time (this absorbs upload delays; do not plan on it)."
+        if lp.grace_minutes
+        else ""
+    )
+    return (
+        f"You have **{lp.free_late_days} free late {units}** for the whole term, to use"
+        f" when you need them without asking. You may spend at most"
+        f" **{lp.max_late_days_per_assignment}** of them on any one assignment."
+        f" Lateness is counted in whole {units}, rounded up: one minute past the"
+        f" deadline is one late {unit}. Each late {unit} that your free {units} do not"
+        f" cover costs **{lp.penalty_percent_per_day:g}%** of that assignment's points."
+        + grace
+        + " Gradescope records the time of your last submission; that time is the one"
+        " that counts."
+    )
+
+
+def policy(ctx: PageContext, name: str) -> str:
+    if name not in ctx.course.policies or name == "regrade_window_days":
+        raise MacroError(f"unknown policy {name!r} in the course file")
+    return ctx.course.policy_text(name)
+
+
+def late_value(ctx: PageContext, name: str) -> str:
+    lp = ctx.course.late_policy
+    if not hasattr(lp, name):
+        raise MacroError(f"unknown late-policy value {name!r}")
+    value = getattr(lp, name)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def policies_value(ctx: PageContext, name: str) -> str:
+    if name not in ctx.course.policies:
+        raise MacroError(f"unknown policies value {name!r}")
+    return str(ctx.course.policies[name])
+
+
+def link_value(ctx: PageContext, name: str) -> str:
+    if name not in ctx.course.links:
+        raise MacroError(f"unknown course link {name!r} (known: {', '.join(ctx.course.links)})")
+    return ctx.course.links[name]
+
+
+def _week(course: Course, d: dt.date) -> int:
+    first_monday = course.start - dt.timedelta(days=course.start.weekday())
+    return (d - first_monday).days // 7 + 1
+
+
+def schedule_table(ctx: PageContext) -> str:
+    """Every dated event of the term in order: lectures, releases, due dates, term dates."""
+    c = ctx.course
+    events: list[tuple[dt.datetime, int, str, str]] = []  # (when, order, what, details)
+    events.append((dt.datetime.combine(c.start, dt.time(0, 0)), 0, "**Term starts**", ""))
+    for n, lec in enumerate(c.lectures, 1):
+        title = f"[{_escape_cell(lec.title)}]({ctx.link(lecture_uri(lec.notes))})"
+        topics = _escape_cell("; ".join(lec.topics))
+        when = dt.datetime.combine(lec.date, dt.time(12, 0))
+        events.append((when, 1, f"Lecture {n}: {title}", topics))
+    for a in c.assignments:
+        ref = _assignment_ref(ctx, a)
+        events.append(
+            (a.release, 2, f"**Released:** {ref}", f"due {fmt_datetime(a.due)}, {a.points} points")
+        )
+        events.append(
+            (a.due, 3, f"**Due {a.due:%H:%M}:** {ref}", f"released {fmt_short(a.release)}")
+        )
+    events.append((dt.datetime.combine(c.end, dt.time(23, 59)), 4, "**Term ends**", ""))
+    events.sort(key=lambda e: (e[0], e[1]))
+
+    rows = ["| Week | Date | What | Details |", "| ---: | --- | --- | --- |"]
+    last_week = None
+    for when, _, what, details in events:
+        week = _week(c, when.date())
+        week_cell = str(week) if week != last_week else ""
+        last_week = week
+        rows.append(f"| {week_cell} | {fmt_short(when.date())} | {what} | {details} |")
+    return "\n".join(rows)
+
+
+def assignment_list(ctx: PageContext) -> str:
+    rows = ["| Assignment | Released | Due | Points |", "| --- | --- | --- | ---: |"]
+    for a in ctx.course.assignments:
+        rows.append(
+            f"| {_assignment_ref(ctx, a)} | {fmt_datetime(a.release)} | {fmt_datetime(a.due)}"
+            f" | {a.points} |"
+        )
+    return "\n".join(rows)
+
+
+def lecture_list(ctx: PageContext) -> str:
+    lines = []
+    for n, lec in enumerate(ctx.course.lectures, 1):
+        lines.append(
+            f"{n}. [{lec.title}]({ctx.link(lecture_uri(lec.notes))}) ({fmt_short(lec.date)})"
+        )
+    return "\n".join(lines)
+
+
+def staff_table(ctx: PageContext) -> str:
+    rows = ["| Name | Role | Email | Office hours |", "| --- | --- | --- | --- |"]
+    for s in ctx.course.staff:
+        rows.append(f"| {s.name} | {s.role} | <{s.email}> | {s.office_hours} |")
+    return "\n".join(rows)
+
+
+def _notebook_assignment(ctx: PageContext, assignment_id: str) -> Assignment:
+    try:
+        return ctx.course.assignment(assignment_id)
+    except KeyError as e:
+        raise MacroError(str(e.args[0])) from None
+
+
+def assignment_dates(ctx: PageContext, assignment_id: str) -> str:
+    a = _notebook_assignment(ctx, assignment_id)
+    lp = ctx.course.late_policy
+    return "\n".join(
+        [
+            "| | |",
+            "| --- | --- |",
+            f"| Released | {fmt_datetime(a.release)} ({ctx.course.timezone}) |",
+            f"| Due | **{fmt_datetime(a.due)}** ({ctx.course.timezone}) |",
+            f"| Points | {a.points} |",
+            f"| Late days | at most {lp.max_late_days_per_assignment} free late"
+            f" {lp.unit}s on this assignment"
+            f" ([late policy]({ctx.link('syllabus.md')}#late-policy)) |",
+        ]
+    )
+
+
+def assignment_download(ctx: PageContext, assignment_id: str) -> str:
+    a = _notebook_assignment(ctx, assignment_id)
+    uri = download_uri(a.id)
+    if uri in ctx.page_uris:
+        return (
+            f"[Download {a.id}-student.zip]({ctx.link(uri)}){{ .md-button .md-button--primary }}"
+            f" (the notebook, its support files and a `requirements.txt`)"
+        )
+    if ctx.downloads == "stub":
+        return (
+            f'!!! note "Download not built"\n    This preview was built without the'
+            f" release: `{a.id}-student.zip` appears here once `make release` has built it."
+        )
+    raise MacroError(
+        f"the student zip of {a.id} is not in the site: build the release first"
+        f" (make release), or build a preview with --stub-downloads"
+    )
+
+
+def assignment_howto(ctx: PageContext, assignment_id: str) -> str:
+    """How to work on a problem set, check it locally, submit it and run it on Colab."""
+    a = _notebook_assignment(ctx, assignment_id)
+    nb = a.notebook.rsplit("/", 1)[-1] if a.notebook else f"{a.id}.ipynb"
+    links = ctx.course.links
+    gradescope = f"[Gradescope]({links['gradescope']})" if "gradescope" in links else "Gradescope"
+    colab = f"[Google Colab]({links['colab']})" if "colab" in links else "Google Colab"
+    return f"""## Working on your laptop
+
+1. Unzip `{a.id}-student.zip`. It holds `{nb}`, the files the notebook reads and a
+   `requirements.txt`.
+2. Create an environment and install the requirements (CPU only; no GPU needed):
+
+    ```bash
+    cd {a.id}
+    python3 -m venv .venv
+    source .venv/bin/activate          # Windows: .venv\\Scripts\\activate
+    pip install -r requirements.txt
+    jupyter lab {nb}
+    ```
+
+3. Run the notebook from the top. Write code where it says `...`, and type your
+   written answers in the answer cells (Markdown with `$...$` math is fine).
+
+## Checking your work
+
+`grader.check("q1a")` in the notebook runs the **public** tests of a question, and
+`grader.check_all()` runs all of them. Public tests only catch the shape, type and
+simplest mistakes: the **hidden** tests, which run on Gradescope after the deadline,
+decide most of the points. Test your code yourself on cases you can work out by hand.
+Before you submit, restart the kernel and run all cells: the autograder runs your
+notebook from top to bottom, and a cell that runs longer than {a.cell_timeout} seconds
+is stopped (it and the questions that depend on it get no points).
+
+## Submitting
+
+On {gradescope} the problem set has two assignments, and you submit to both:
+
+- **{a.title} (code)**: upload `{nb}` (or the zip made by the notebook's last
+  cell, `grader.export()`). The autograder grades the coding questions.
+- **{a.title} (written)**: upload a PDF of the notebook with your written answers. In
+  Jupyter or Colab, use your browser's *File > Print > Save as PDF*; assign the pages of
+  each question when Gradescope asks.
+
+You can submit as often as you like; the last submission counts, and its time decides
+any late days.
+
+## Running on Colab
+
+If your laptop cannot run the notebook, use {colab}: *File > Upload notebook* and choose
+`{nb}`, then upload the other files of the zip with the file browser on the left (the
+folder icon) and keep their names and folders. The first cell of the notebook detects
+Colab and installs the requirements; run it, then carry on as on a laptop. Colab
+forgets uploaded files when the session ends: download your notebook
+(*File > Download > .ipynb*) before you close it."""
+
+
+def release_guide(ctx: PageContext) -> str:
+    """A link to the staff release guide (site/staff/release-guide.md, by the release's author)."""
+    uri = "staff/release-guide.md"
+    if uri in ctx.page_uris:
+        return f"[release guide]({ctx.link(uri)})"
+    return "release guide (site/staff/release-guide.md, not written yet)"
+
+
+def assignment_title(ctx: PageContext, assignment_id: str) -> str:
+    return _notebook_assignment(ctx, assignment_id).title
+
+
+# ----------------------------------------------------------------- expansion
+
+BLOCKS: dict[str, Callable[..., str]] = {
+    "objectives": objectives,
+    "prerequisites": prerequisites,
+    "meetings": meetings,
+    "grading_table": grading_table,
+    "letter_table": letter_table,
+    "late_policy": late_policy,
+    "policy": policy,
+    "schedule_table": schedule_table,
+    "assignment_list": assignment_list,
+    "lecture_list": lecture_list,
+    "staff_table": staff_table,
+    "assignment_dates": assignment_dates,
+    "assignment_download": assignment_download,
+    "assignment_title": assignment_title,
+    "assignment_howto": assignment_howto,
+    "release_guide": release_guide,
+}
+
+NAMESPACES: dict[str, Callable[[PageContext, str], str]] = {
+    "course": lambda ctx, name: _course_value(ctx.course, name),
+    "late": late_value,
+    "policies": policies_value,
+    "links": link_value,
+}
+
+
+def render_tag(ctx: PageContext, name: str, args: list[str]) -> str:
+    if "." in name:
+        space, key = name.split(".", 1)
+        if space not in NAMESPACES or args:
+            raise MacroError(f"unknown tag {{{{ {name} }}}}")
+        return NAMESPACES[space](ctx, key)
+    if name not in BLOCKS:
+        known = ", ".join(sorted(BLOCKS) + [f"{s}.*" for s in NAMESPACES])
+        raise MacroError(f"unknown tag {{{{ {name} }}}} (known: {known})")
+    try:
+        return BLOCKS[name](ctx, *args)
+    except TypeError:
+        raise MacroError(f"wrong arguments for {{{{ {name} }}}}: {args}") from None
+
+
+def expand_macros(markdown: str, ctx: PageContext) -> str:
+    """Replace every {{ tag }} of a page; raise MacroError naming the first bad one."""
+
+    def replace(m: re.Match) -> str:
+        return render_tag(ctx, m.group(1), m.group(2).split())
+
+    return MACRO_RE.sub(replace, markdown)
+
+
+def lecture_header(course: Course, notes: str) -> str:
+    """The line under a lecture's title: its number, date and topics (from the course file)."""
+    for n, lec in enumerate(course.lectures, 1):
+        if lec.notes == notes:
+            topics = "; ".join(lec.topics)
+            return (
+                f'<p class="lecture-meta">Lecture {n} of {len(course.lectures)} &middot; '
+                f"{fmt_date(lec.date)} &middot; Topics: {topics}</p>"
+            )
+    raise MacroError(f"{notes} is not the notes of any lecture in the course file")
