@@ -130,13 +130,18 @@ class _Scanner(ast.NodeVisitor):
                 self.flag(node, f"calls {name} on an imported module or name")
         if name in DYNAMIC_CODE_CALLS:
             self.flag(node, f"calls {name}(), which runs code the grader cannot inspect")
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("register", "unregister")
+            and isinstance(func.value, ast.Attribute)
+            and func.value.attr == "events"
+        ):
+            self.flag(node, f"changes IPython's cell events (events.{func.attr})")
         if dotted:
             if ".".join(dotted.split(".")[-3:-1]) == "sys.modules":
                 self.flag(node, f"changes sys.modules ({dotted})")
             if dotted.split(".")[0] == "signal" and "signal" in self.imported:
                 self.flag(node, f"changes signal handling ({dotted}), used by the time limit")
-            if dotted.endswith("events.unregister") or dotted.endswith("events.register"):
-                self.flag(node, f"changes IPython's cell events ({dotted})")
             if dotted.endswith("importlib.reload") or dotted == "reload":
                 self.flag(node, f"reloads a module ({dotted})")
         self.generic_visit(node)

@@ -82,11 +82,15 @@ def _interesting(text: str, visible: str) -> bool:
 
 def needles(src: SourceNotebook) -> list[Needle]:
     """The concrete texts whose presence in a student or site file is a leak."""
-    visible = normalise(src.student_visible_text())
+    # A solution line that the given code also contains is no secret; one that a public
+    # test or a markdown cell repeats is a leak. Hidden tests may share set-up lines with
+    # public tests (a generator seed, an import): those are not secrets either.
+    given = normalise(src.given_code())
+    visible = normalise(src.given_code() + "\n" + src.public_test_code())
     found: dict[str, Needle] = {}
     for question, line in src.solution_lines():
         text = normalise(line)
-        if _interesting(text, visible):
+        if _interesting(text, given):
             found.setdefault(text, Needle("solution line", question, text))
     for q in src.questions:
         for t in q.hidden_tests:
@@ -160,7 +164,8 @@ def _notebook_problems(name: str, data: bytes, question_of_test) -> list[Leak]:
 
 def iter_files(root: Path):
     """(display name, bytes) of every file under root, and of every member of its zips."""
-    for p in sorted(root.rglob("*")):
+    paths = [root] if root.is_file() else sorted(root.rglob("*"))
+    for p in paths:
         if not p.is_file():
             continue
         data = p.read_bytes()

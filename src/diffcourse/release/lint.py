@@ -37,6 +37,7 @@ def _suggest(key: str, tree: dict) -> str:
     for p in parents:
         tree = tree.get(p) or {}
     close = difflib.get_close_matches(leaf, list(tree), n=1)
+    close = close or sorted(k for k in tree if k.startswith(leaf) or leaf in k)[:1]
     return f" (did you mean '{'.'.join([*parents, close[0]])}'?)" if close else ""
 
 
@@ -264,7 +265,11 @@ def lint_notebook(
                     f"test case {n} has saved output; tests must print nothing "
                     "(Otter compares the output with the saved one): clear it",
                 )
-    if src.questions and abs(total - assignment.points) > 1e-9 and not problems:
+    points_ok = all(
+        isinstance(q.points, (int, float)) and not isinstance(q.points, bool) and q.points > 0
+        for q in src.questions
+    )
+    if src.questions and points_ok and abs(total - assignment.points) > 1e-9:
         detail = ", ".join(f"{q.name} {q.points}" for q in src.questions)
         fail(
             None,

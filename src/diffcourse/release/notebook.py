@@ -109,17 +109,23 @@ class SourceNotebook:
             found.extend((owner.get(i), line) for line in lines)
         return found
 
-    def student_visible_text(self) -> str:
-        """Every cell that students see as written (no solution block, test or marker cell)."""
-        hidden = set(self.solution_cells) | set(self.test_cells) | set(self.marker_cells)
-        parts = [self.source(i) for i in range(len(self.cells)) if i not in hidden]
-        for i in self.solution_cells:  # the parts of solution cells that Otter keeps
+    def given_code(self) -> str:
+        """Code that students get as written: code cells outside solution blocks and tests,
+        and the lines of solution cells that Otter keeps (signatures, docstrings)."""
+        skip = set(self.solution_cells) | set(self.test_cells) | set(self.marker_cells)
+        parts = [
+            self.source(i)
+            for i, c in enumerate(self.cells)
+            if i not in skip and c.get("cell_type") == "code"
+        ]
+        for i in self.solution_cells:
             if self.cells[i].get("cell_type") == "code":
                 removed = set(removed_solution_lines(self.source(i)))
                 parts.extend(ln for ln in self.source(i).splitlines() if ln not in removed)
-        for q in self.questions:
-            parts.extend(t.source for t in q.public_tests)
         return "\n".join(parts)
+
+    def public_test_code(self) -> str:
+        return "\n".join(t.source for q in self.questions for t in q.public_tests)
 
     def defined_functions(self) -> dict[str, str | None]:
         """Top-level functions and classes defined in solution cells -> their question."""
