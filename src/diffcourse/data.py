@@ -30,8 +30,8 @@ def two_moons(
 ) -> torch.Tensor:
     """Two interleaving half circles (as sklearn.datasets.make_moons), (n, 2) float32.
 
-    Points are split as evenly as possible between the moons (the outer moon
-    gets the extra point), then Gaussian noise of std ``noise`` is added. With
+    Points are split as evenly as possible between the moons (the inner moon
+    gets the extra point, as in sklearn), then Gaussian noise of std ``noise`` is added. With
     ``normalize`` the result is mapped by the fixed affine map
     (x - (0.5, 0.25)) * 2 to roughly zero mean and unit scale, the range where a
     diffusion model with unit-variance noise works well.
@@ -39,7 +39,7 @@ def two_moons(
     n = _check_n(n)
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
-    n_outer = (n + 1) // 2
+    n_outer = n // 2
     n_inner = n - n_outer
     theta_outer = torch.linspace(0, math.pi, n_outer, dtype=torch.float64)
     theta_inner = torch.linspace(0, math.pi, n_inner, dtype=torch.float64)

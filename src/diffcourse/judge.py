@@ -75,7 +75,8 @@ def frechet_distance_from_features(feat_x: np.ndarray, feat_y: np.ndarray) -> fl
         return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
 
     mu_x, mu_y = feat_x.mean(0), feat_y.mean(0)
-    cov_x, cov_y = np.cov(feat_x, rowvar=False), np.cov(feat_y, rowvar=False)
+    cov_x = np.atleast_2d(np.cov(feat_x, rowvar=False))  # (D, D)
+    cov_y = np.atleast_2d(np.cov(feat_y, rowvar=False))
     root_x = sqrtm_psd(cov_x)
     cross = sqrtm_psd(root_x @ cov_y @ root_x)
     value = np.sum((mu_x - mu_y) ** 2) + np.trace(cov_x) + np.trace(cov_y) - 2 * np.trace(cross)
