@@ -50,6 +50,7 @@ browser-deps: ## Install Debian's headless Chromium for the browser tests
 release: $(STAMP) node-deps ## Build and prove the whole release into dist/ (the main job)
 	$(PY) -m diffcourse.release build --all
 	$(MAKE) --no-print-directory site
+	$(PY) -m diffcourse.release check-site
 
 .PHONY: student
 student: $(STAMP) ## Build the student notebooks and zips of every assignment

@@ -284,6 +284,7 @@ def test_vendored_module_must_not_define_a_solution_function(fixture_course, tmp
     assert "the vendored module imports 'scale'" in msg
 
 
+@pytest.mark.slow  # five otter assign runs: ~20 s on a quiet machine, 45 s under load
 def test_only_the_edited_assignment_is_rebuilt(tmp_path):
     from tests.release.conftest import FixtureCourse
 

@@ -67,11 +67,18 @@ def test_pipeline_owned_key(fixture_course):
 
 def test_double_quote_in_a_test_message(fixture_course):
     def edit(nb):
-        replace_in_cell(nb, "# HIDDEN\nimport numpy", "'the values are not", '"the values are not')
-        replace_in_cell(nb, "# HIDDEN\nimport numpy", "the factor'", 'the factor"')
+        replace_in_cell(nb, "# HIDDEN\nimport numpy", "check the factor", 'check \\"a\\"')
 
     msg = lint_error(fixture_course, edit)
     assert "fx1: " in msg and "(q1)" in msg and "test case 2: a double quote" in msg
+    assert "on line 5" in msg
+
+
+def test_double_quoted_messages_are_fine(fixture_course):
+    """ruff format writes double-quoted strings in notebooks: only a quote inside counts."""
+    text = fixture_course.notebooks["fx1"].read_text()
+    assert '\\"the values are not multiplied by a: check the factor\\"' in text
+    lint(fixture_course)
 
 
 def test_unbalanced_solution_markers(fixture_course):

@@ -393,10 +393,14 @@ def _run_gates(aid, assignment, src, nb_path, modules, dist_dir, build_dir, stam
         if ag_nb.exists():
             forbidden[ag_nb.read_bytes()] = "Otter's autograder notebook"
         vendor_dir = dist_dir / "student" / "diffcourse" if modules else None
+        roots = [dist_dir / "student", dist_dir / f"{aid}-student.zip"]
+        site = Path(opts.dist) / "site"
+        if site.is_dir() and dt.datetime.now() < assignment.due:
+            roots.append(site)  # solutions may appear on the site once the assignment is due
         gates.gate_leaks(
             aid,
             src,
-            [dist_dir / "student", dist_dir / f"{aid}-student.zip"],
+            roots,
             vendor_dir,
             forbidden,
         )

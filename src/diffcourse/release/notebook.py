@@ -264,7 +264,12 @@ def read_source_notebook(path: Path | str) -> SourceNotebook:
             src.config = cfg
             continue
         m = _BOUNDARY.match(first) if ctype == "raw" else None
-        if ctype != "raw" and _BOUNDARY.match(first.strip()) and first.strip().isupper():
+        misplaced = _BOUNDARY.match(first.strip()) if ctype != "raw" else None
+        if (
+            misplaced
+            and first.strip().isupper()
+            and (ctype == "markdown" or misplaced.group(2).lower() in ("question", "tests"))
+        ):  # inline '# BEGIN SOLUTION' lines in code cells are Otter's own syntax
             problem(
                 i, f"'{first.strip()}' is in a {ctype} cell: boundary markers must be raw cells"
             )
