@@ -21,6 +21,11 @@ Command line (``python -m diffcourse.train --help``)::
     python -m diffcourse.train --data moons --out runs/moons --steps 3000
     python -m diffcourse.train --out runs/digits --resume          # continue the saved run
 
+A run can be split over sessions: ``--stop-after N`` saves and stops after N
+steps, ``--resume`` continues it exactly (the learning-rate schedule is laid
+out over ``--steps`` from the start, so give the final total at the start;
+raising ``--steps`` on resume stretches the remaining schedule).
+
 Bad arguments end with a one-line ``error:`` message and exit status 2.
 """
 
@@ -448,6 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, default=None, help="CPU threads for torch (default: torch's)"
     )
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument(
+        "--stop-after",
+        type=int,
+        default=None,
+        help="stop after this many steps in this session (checkpointed; continue with --resume)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -582,7 +593,13 @@ def main(argv=None) -> int:
         f"steps {trainer.step} -> {trainer.steps}",
         flush=True,
     )
-    trainer.train()
+    if args.stop_after is not None:
+        if args.stop_after < 1:
+            print(f"{parser.prog}: error: --stop-after must be >= 1", file=sys.stderr)
+            return 2
+        trainer.train(min(trainer.steps, trainer.step + args.stop_after))
+    else:
+        trainer.train()
     if trainer.config["sample_every"]:
         trainer.write_samples()
     print(f"done: {trainer.out_dir / CHECKPOINT_FILE}, {trainer.out_dir / MODEL_FILE}", flush=True)
