@@ -258,6 +258,20 @@ def test_solution_leaked_in_markdown(fixture_course):
     assert "leak: q1: solution line" in build_error(fixture_course)
 
 
+def test_a_hint_marked_as_given_is_not_a_leak(fixture_course):
+    def edit(nb):
+        nb["cells"].insert(3, new_cell("markdown", f"Hint: `{SOLUTION_LINE}` does it."))
+        replace_in_cell(nb, "def scale", "* a\n", "* a  # given in the prompt\n")
+
+    edit_notebook(fixture_course.notebooks["fx1"], edit)
+    fixture_course.build_one("fx1", gates=False)
+    from diffcourse.release import leaks
+    from diffcourse.release.notebook import read_source_notebook
+
+    src = read_source_notebook(fixture_course.notebooks["fx1"])
+    assert leaks.scan([fixture_course.dist / "fx1" / "student"], [src]) == []
+
+
 def test_hidden_test_message_leaked_in_markdown(fixture_course):
     def edit(nb):
         nb["cells"].insert(

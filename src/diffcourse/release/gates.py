@@ -40,8 +40,38 @@ def _case_where(src: SourceNotebook, question: str, index: int) -> str:
 
 
 def _first_line(message: str) -> str:
-    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
-    for ln in reversed(lines):  # the exception line of a failed doctest is the most telling
+    """The gist of a failed test case: the first failing doctest line and what went wrong."""
+    lines = message.splitlines()
+    for i, ln in enumerate(lines):
+        if ln.strip() != "Failed example:":
+            continue
+        code = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        for j in range(i + 2, len(lines)):
+            s = lines[j].strip()
+            if s == "Exception raised:":
+                exc = ""
+                for k in range(j + 1, len(lines)):
+                    t = lines[k].strip()
+                    if t.startswith(("Trying:", "*****")):
+                        break
+                    exc = t or exc
+                return f"{code[:120]} -> {exc[:200]}"
+            if s.startswith("Expected nothing") or s == "Expected:":
+                got = next(
+                    (
+                        lines[k].strip()
+                        for k in range(j + 1, len(lines))
+                        if lines[k].strip() and lines[k].strip() != "Got:"
+                    ),
+                    "",
+                )
+                return (
+                    f"{code[:120]} -> printed output ({got[:80]}); a test case must print "
+                    "nothing (Otter compares its output with the saved, empty one)"
+                )
+        return code[:200]
+    lines = [ln.strip() for ln in lines if ln.strip()]
+    for ln in reversed(lines):
         if "Error" in ln or "Exception" in ln or "Timeout" in ln:
             return ln[:240]
     return (lines[-1] if lines else "")[:240]

@@ -47,6 +47,8 @@ TEXT_SUFFIXES = {
     ".toml",
     ".ini",
 }
+# A solution line ending in this comment is shown to students on purpose (a hint).
+GIVEN_MARK = re.compile(r"\s*#\s*given in the prompt\s*$", re.IGNORECASE)
 FORBIDDEN_NAMES = {"otter_config.json", "run_autograder", "run_otter.py", "setup.sh"}
 
 
@@ -89,7 +91,9 @@ def needles(src: SourceNotebook) -> list[Needle]:
     visible = normalise(src.given_code() + "\n" + src.public_test_code())
     found: dict[str, Needle] = {}
     for question, line in src.solution_lines():
-        text = normalise(line)
+        if GIVEN_MARK.search(line):
+            continue  # the author gives this line away on purpose (a hint in the prompt)
+        text = normalise(GIVEN_MARK.sub("", line))
         if _interesting(text, given):
             found.setdefault(text, Needle("solution line", question, text))
     for q in src.questions:
