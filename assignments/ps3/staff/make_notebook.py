@@ -29,13 +29,14 @@ SEPARATOR = re.compile(r"^%% (md|code|raw)\s*$", re.MULTILINE)
 
 # Score distillation settings (see staff/README.md for how they were chosen).
 PARAMS = {
-    "SDS_ITERS": "150",
+    "SDS_ITERS": "100",
+    "SDS_TEST_ITERS": "60",
     "SDS_LR": "0.1",
     "SDS_W": "4.0",
     "SDS_TMIN": "20",
     "SDS_TMAX": "980",
-    "SDS3D_ITERS": "300",
-    "SDS3D_LR": "0.1",
+    "SDS3D_ITERS": "150",
+    "SDS3D_LR": "0.2",
     "SDS3D_W": "4.0",
 }
 
