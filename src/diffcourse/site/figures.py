@@ -36,6 +36,10 @@ from diffcourse.site import FIGURES_DIR
 STAMPS = ".stamps.json"
 
 
+class FigureError(RuntimeError):
+    """One or more figures could not be made (the message lists each and why)."""
+
+
 @dataclass(frozen=True)
 class Figure:
     name: str  # file name in build/figures, e.g. "l02-schedules.png"
@@ -109,7 +113,7 @@ def _digits_sample(model, labels, seed, num_steps=50, guidance_scale=2.0, x_T=No
 
 
 def showcase_sampling(path: Path) -> None:
-    """2000 particles from N(0, I) carried by DDPM (exact score) onto eight Gaussians."""
+    """1200 particles from N(0, I) carried by DDPM (exact score) onto eight Gaussians."""
     from diffcourse.animate import trajectory_to_gif
     from diffcourse.data import eight_gaussians
     from diffcourse.samplers import ddpm_sample
@@ -119,7 +123,7 @@ def showcase_sampling(path: Path) -> None:
     abar = make_schedule("cosine")
     _, traj = ddpm_sample(
         None,
-        (2000, 2),
+        (1200, 2),
         abar,
         _gen(0),
         predict=_mixture_predict(mixture, abar),
@@ -319,7 +323,7 @@ def l03_ddpm_trajectory(path: Path) -> None:
     abar = make_schedule("linear")
     _, traj = ddpm_sample(
         None,
-        (1500, 2),
+        (1200, 2),
         abar,
         _gen(5),
         predict=_mixture_predict(mixture, abar),
@@ -368,7 +372,7 @@ def l04_langevin(path: Path) -> None:
 
     plt = _pyplot()
     mixture = gaussian_mixture_2d([[-4.0, 0.0], [4.0, 0.0]], 0.5, [0.8, 0.2])
-    n = 2000
+    n = 1000
     x_init = 8 * torch.rand((n, 2), generator=_gen(6), dtype=torch.float64) - 4  # uniform box
 
     def clean_score(x):
@@ -380,9 +384,9 @@ def l04_langevin(path: Path) -> None:
         wide = GaussianMixture(mixture.means, mixture.covs + sigma**2 * eye, mixture.weights)
         return gmm_noised_score(x, torch.ones(x.shape[0], dtype=x.dtype), wide)
 
-    plain = langevin(clean_score, x_init, 0.01, 1000, _gen(7))
+    plain = langevin(clean_score, x_init, 0.01, 400, _gen(7))
     levels = torch.logspace(math.log10(10.0), math.log10(0.05), 10, dtype=torch.float64)
-    annealed = annealed_langevin(smoothed_score, x_init, levels, 2e-4, 100, _gen(8))
+    annealed = annealed_langevin(smoothed_score, x_init, levels, 2e-4, 40, _gen(8))
     fig, axes = plt.subplots(1, 2, figsize=(8, 2.6), sharey=True)
     for ax, x, title in (
         (axes[0], plain, "Langevin, clean score"),
@@ -706,7 +710,8 @@ def input_hash(fig: Figure) -> str:
     if fig.uses_checkpoint:
         from diffcourse.pretrained import checkpoint_path
 
-        h.update(Path(checkpoint_path()).read_bytes())
+        ckpt = Path(checkpoint_path())
+        h.update(ckpt.read_bytes() if ckpt.is_file() else b"missing checkpoint")
     h.update(torch.__version__.encode())
     return h.hexdigest()
 
@@ -743,16 +748,25 @@ def make_figures(
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(min(2, torch.get_num_threads()))
     times = {}
+    failures = []
     for fig in todo:
         start = time.perf_counter()
         tmp = out / f".tmp-{fig.name}"
-        fig.make(tmp)
+        try:
+            fig.make(tmp)
+        except Exception as e:  # report every broken figure, not just the first
+            tmp.unlink(missing_ok=True)
+            failures.append(f"{fig.name}: {type(e).__name__}: {e}")
+            log(f"  {fig.name:32s} FAILED: {type(e).__name__}: {e}")
+            continue
         tmp.replace(out / fig.name)
         stamps = _read_stamps(out)
         stamps[fig.name] = input_hash(fig)
         (out / STAMPS).write_text(json.dumps(stamps, indent=1, sort_keys=True))
         times[fig.name] = time.perf_counter() - start
         log(f"  {fig.name:32s} {times[fig.name]:6.1f} s")
+    if failures:
+        raise FigureError(f"{len(failures)} figure(s) failed:\n" + "\n".join(failures))
     return times
 
 
@@ -778,6 +792,9 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except FigureError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     total = time.perf_counter() - start
     print(
         f"figures: {len(times)} made, {len(FIGURES) - len(times)} current, {total:.1f} s"
