@@ -10,6 +10,21 @@ from diffcourse.schedules import make_schedule
 MIXED_T = [999, 500, 37, 1, 0]
 
 
+@pytest.fixture
+def one_thread():
+    """Run a test on one intra-op thread, then restore the setting.
+
+    Used by the mathematics test modules (``pytestmark = pytest.mark.usefixtures``).
+
+    These tests use small tensors; on a busy 2-core machine two OpenMP threads
+    contend and small elementwise ops ran ~100x slower than on one.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(params=["linear", "cosine"])
 def abar(request):
     """alphas_cumprod (float64, T = 1000) of a schedule."""

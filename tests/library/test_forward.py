@@ -18,6 +18,8 @@ from diffcourse.forward import (
 )
 from diffcourse.schedules import alphas_cumprod_from_betas, cosine_betas, linear_betas
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def _diffusers(abar):
     sched = DDPMScheduler(num_train_timesteps=abar.shape[0])

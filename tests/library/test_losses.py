@@ -6,6 +6,8 @@ from diffusers import DDPMScheduler
 
 from diffcourse.losses import dsm_loss
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 class Recorder(torch.nn.Module):
     """A linear 'model' that remembers what it was called with."""

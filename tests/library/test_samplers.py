@@ -6,8 +6,13 @@ import pytest
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
+from diffcourse.forward import score_to_eps
+from diffcourse.metrics import sliced_wasserstein
 from diffcourse.samplers import ddim_sample, ddim_step, ddpm_sample, ddpm_step
-from diffcourse.schedules import make_schedule, timesteps
+from diffcourse.schedules import abar_at, make_schedule, timesteps
+from diffcourse.scores import GaussianMixture, gmm_noised_score
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 PREDICTIONS = {"epsilon": "epsilon", "x0": "sample", "v": "v_prediction"}  # ours -> diffusers
 
@@ -228,3 +233,35 @@ def test_samplers_follow_dtype_and_labels(abar_cosine):
     )
     assert out.dtype == torch.float32 and traj.shape == (6, 2, 3)
     assert len(calls) == 5 and all(c is labels for c in calls)
+
+
+def test_samplers_with_the_exact_score_reproduce_an_eight_mode_mixture():
+    # "The loop works": DDPM-1000 and DDIM-50 driven by the exact noised score
+    # of an 8-mode ring land within a sliced-Wasserstein threshold set from a null band of
+    # true-vs-true comparisons. Measured: null 0.05-0.18, samplers 0.08-0.13; variance in
+    # place of std 0.38, alpha in place of abar 1.9, flipped eps sign 1.9e4.
+    mix = GaussianMixture.ring(8, radius=4.0, std=0.5)
+    abar = make_schedule("linear", 1000)
+    n = 2000
+    g = torch.Generator().manual_seed(0)
+    reference = mix.sample(4000, g)
+
+    def sw(x):
+        return sliced_wasserstein(x, reference, 128, torch.Generator().manual_seed(1)).item()
+
+    null = [sw(mix.sample(n, g)) for _ in range(8)]
+    threshold = 1.5 * max(null)
+
+    def eps(x, t):
+        return score_to_eps(gmm_noised_score(x, abar_at(abar, t), mix), x, t, abar)
+
+    kw = dict(predict=eps, dtype=torch.float64)
+    results = {
+        "ddpm": sw(ddpm_sample(None, (n, 2), abar, g, **kw)),
+        "ddim": sw(ddim_sample(None, (n, 2), abar, 50, g, **kw)),
+    }
+    assert all(v < threshold for v in results.values()), (results, null)
+    # The same check fails a sampler whose steps use alpha_t where abar_t belongs.
+    alphas = torch.cat([abar[:1], abar[1:] / abar[:-1]])
+    wrong = sw(ddim_sample(None, (n, 2), alphas, 50, g, **kw))
+    assert wrong > 2 * threshold, (wrong, threshold)

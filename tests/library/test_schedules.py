@@ -18,6 +18,8 @@ from diffcourse.schedules import (
     timesteps,
 )
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def test_linear_betas_closed_form():
     T = 1000
