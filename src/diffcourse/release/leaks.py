@@ -26,6 +26,7 @@ from pathlib import Path
 from diffcourse.release.notebook import SourceNotebook, cell_source, strip_magics
 
 MIN_LENGTH = 16  # shorter normalised lines are too generic to prove a leak
+MIN_MESSAGE_LENGTH = 24  # message texts (and f-string pieces) are prose: longer, to be specific
 TRIVIAL = {"...", "pass", "else:", "try:", "return", "break", "continue"}
 TEXT_SUFFIXES = {
     ".ipynb",
@@ -111,7 +112,7 @@ def needles(src: SourceNotebook) -> list[Needle]:
                     for sub in ast.walk(node.msg):
                         if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
                             text = normalise(sub.value)
-                            if len(text) >= 12 and text not in visible:
+                            if len(text) >= MIN_MESSAGE_LENGTH and text not in visible:
                                 found.setdefault(text, Needle("hidden test message", q.name, text))
     return list(found.values())
 
