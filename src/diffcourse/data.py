@@ -91,8 +91,8 @@ def gaussian_mixture_2d(means, stds, weights=None):
     if weights is None:
         weights = torch.full((k,), 1.0 / k, dtype=torch.float64)
     weights = torch.as_tensor(weights, dtype=torch.float64)
-    if weights.shape != (k,) or (weights < 0).any() or weights.sum() <= 0:
-        raise ValueError(f"weights must be K = {k} non-negative numbers with a positive sum")
+    if weights.shape != (k,) or (weights <= 0).any():
+        raise ValueError(f"weights must be K = {k} positive numbers, got {weights.tolist()}")
     covs = stds[:, None, None] ** 2 * torch.eye(2, dtype=torch.float64)  # (K, 2, 2)
     return GaussianMixture(means=means, covs=covs, weights=weights / weights.sum())
 

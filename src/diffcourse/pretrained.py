@@ -80,11 +80,16 @@ def load_checkpoint_file(path) -> dict:
     return ckpt
 
 
-def load_digits_model(device=None, path=None) -> torch.nn.Module:
-    """The pretrained digits model in eval mode, float32, on ``device`` (default CPU)."""
-    ckpt = load_checkpoint_file(path if path is not None else checkpoint_path())
+def load_model(path, device=None) -> torch.nn.Module:
+    """Any model file written by ``Trainer.export`` (e.g. ``runs/NAME/model.pt`` of the CLI).
+
+    Returns the network in eval mode, float32, without gradients, on ``device``
+    (default CPU), with ``alphas_cumprod`` (float64), ``prediction_type``,
+    ``schedule``, ``num_classes`` and ``null_label`` attached.
+    """
+    ckpt = load_checkpoint_file(path)
     model = build_model(ckpt["model_class"], dict(ckpt["model_config"]))
-    state = {k: v.float() for k, v in ckpt["state_dict"].items()}
+    state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
     model.load_state_dict(state)
     model.requires_grad_(False)
     model.eval()
@@ -95,3 +100,8 @@ def load_digits_model(device=None, path=None) -> torch.nn.Module:
     model.schedule = ckpt.get("schedule", "cosine")
     model.null_label = model.num_classes
     return model
+
+
+def load_digits_model(device=None, path=None) -> torch.nn.Module:
+    """The pretrained digits model in eval mode, float32, on ``device`` (default CPU)."""
+    return load_model(path if path is not None else checkpoint_path(), device)

@@ -542,6 +542,8 @@ def _setup(args) -> Trainer:
                 f"--steps {trainer.steps} is below the checkpoint's step {trainer.step}"
             )
     trainer.metadata["run"] = {k: getattr(args, k) for k in RUN_KEYS}
+    if args.data not in BUILTIN_DATASETS:  # resume works from any working directory
+        trainer.metadata["run"]["data"] = str(Path(args.data).resolve())
     trainer.description = description
     return trainer
 

@@ -9,7 +9,7 @@ from PIL import Image
 
 from diffcourse.data import two_moons
 from diffcourse.models import TimeMLP
-from diffcourse.pretrained import load_digits_model
+from diffcourse.pretrained import load_digits_model, load_model
 from diffcourse.schedules import make_schedule
 from diffcourse.train import Trainer, main, warmup_cosine
 
@@ -158,7 +158,7 @@ def test_export_is_loadable_by_pretrained(tmp_path):
         loaded(x, t, torch.tensor([0, 1, 2, 0])), tr.ema(x, t, torch.tensor([0, 1, 2, 0]))
     )
     assert torch.equal(loaded.alphas_cumprod, ABAR) and loaded.num_classes == 2
-    half = load_digits_model(path=tr.export(tmp_path / "h.pt", half=True))
+    half = load_model(tr.export(tmp_path / "h.pt", half=True))
     assert torch.allclose(half(x, t), tr.ema(x, t), atol=1e-2)
 
 
