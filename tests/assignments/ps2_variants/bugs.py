@@ -451,72 +451,77 @@ def annealed_langevin(score_fn, x_init, noise_levels, step_size, steps_per_level
     # ---------------------------------------------------------------- q8a euler_step
     (
         "q8a",
-        "eps_fn evaluated at y instead of x",
+        "Euler step taken in x instead of y",
         """
-def euler_step(eps_fn, y, sigma, sigma_next):
-    s = sigma.reshape(-1, *([1] * (y.dim() - 1)))
-    s_next = sigma_next.reshape(-1, *([1] * (y.dim() - 1)))
-    return y + (s_next - s) * eps_fn(y, sigma)
+def euler_step(x, eps, sigma, sigma_next):
+    s = sigma.reshape(-1, *([1] * (x.dim() - 1)))
+    s_next = sigma_next.reshape(-1, *([1] * (x.dim() - 1)))
+    return x + (s_next - s) * eps
 """,
     ),
     (
         "q8a",
         "step sign flipped",
         """
-def euler_step(eps_fn, y, sigma, sigma_next):
-    s = sigma.reshape(-1, *([1] * (y.dim() - 1)))
-    s_next = sigma_next.reshape(-1, *([1] * (y.dim() - 1)))
-    return y + (s - s_next) * eps_fn(y / (1 + s**2).sqrt(), sigma)
+def euler_step(x, eps, sigma, sigma_next):
+    s = sigma.reshape(-1, *([1] * (x.dim() - 1)))
+    s_next = sigma_next.reshape(-1, *([1] * (x.dim() - 1)))
+    y = x * (1 + s**2).sqrt() + (s - s_next) * eps
+    return y / (1 + s_next**2).sqrt()
 """,
     ),
     (
         "q8a",
-        "x = y * sqrt(1 + sigma^2) (conversion inverted)",
+        "conversion between x and y inverted",
         """
-def euler_step(eps_fn, y, sigma, sigma_next):
-    s = sigma.reshape(-1, *([1] * (y.dim() - 1)))
-    s_next = sigma_next.reshape(-1, *([1] * (y.dim() - 1)))
-    return y + (s_next - s) * eps_fn(y * (1 + s**2).sqrt(), sigma)
+def euler_step(x, eps, sigma, sigma_next):
+    s = sigma.reshape(-1, *([1] * (x.dim() - 1)))
+    s_next = sigma_next.reshape(-1, *([1] * (x.dim() - 1)))
+    y = x / (1 + s**2).sqrt() + (s_next - s) * eps
+    return y * (1 + s_next**2).sqrt()
 """,
     ),
     (
         "q8a",
         "missing square root in the conversion",
         """
-def euler_step(eps_fn, y, sigma, sigma_next):
-    s = sigma.reshape(-1, *([1] * (y.dim() - 1)))
-    s_next = sigma_next.reshape(-1, *([1] * (y.dim() - 1)))
-    return y + (s_next - s) * eps_fn(y / (1 + s**2), sigma)
+def euler_step(x, eps, sigma, sigma_next):
+    s = sigma.reshape(-1, *([1] * (x.dim() - 1)))
+    s_next = sigma_next.reshape(-1, *([1] * (x.dim() - 1)))
+    y = x * (1 + s**2) + (s_next - s) * eps
+    return y / (1 + s_next**2)
 """,
     ),
     (
         "q8a",
-        "slope evaluated at sigma_next",
+        "converted back with sigma instead of sigma_next",
         """
-def euler_step(eps_fn, y, sigma, sigma_next):
-    s = sigma.reshape(-1, *([1] * (y.dim() - 1)))
-    s_next = sigma_next.reshape(-1, *([1] * (y.dim() - 1)))
-    return y + (s_next - s) * eps_fn(y / (1 + s_next**2).sqrt(), sigma_next)
+def euler_step(x, eps, sigma, sigma_next):
+    s = sigma.reshape(-1, *([1] * (x.dim() - 1)))
+    s_next = sigma_next.reshape(-1, *([1] * (x.dim() - 1)))
+    y = x * (1 + s**2).sqrt() + (s_next - s) * eps
+    return y / (1 + s**2).sqrt()
 """,
     ),
     (
         "q8a",
         "sigma reshaped for 2D points only",
         """
-def euler_step(eps_fn, y, sigma, sigma_next):
+def euler_step(x, eps, sigma, sigma_next):
     s, s_next = sigma[:, None], sigma_next[:, None]
-    return y + (s_next - s) * eps_fn(y / (1 + s**2).sqrt(), sigma)
+    y = x * (1 + s**2).sqrt() + (s_next - s) * eps
+    return y / (1 + s_next**2).sqrt()
 """,
     ),
     (
         "q8a",
         "hard-coded float32",
         """
-def euler_step(eps_fn, y, sigma, sigma_next):
-    y = y.float()
-    s = sigma.reshape(-1, *([1] * (y.dim() - 1))).float()
-    s_next = sigma_next.reshape(-1, *([1] * (y.dim() - 1))).float()
-    return y + (s_next - s) * eps_fn(y / (1 + s**2).sqrt(), sigma.float())
+def euler_step(x, eps, sigma, sigma_next):
+    s = sigma.reshape(-1, *([1] * (x.dim() - 1))).float()
+    s_next = sigma_next.reshape(-1, *([1] * (x.dim() - 1))).float()
+    y = x.float() * (1 + s**2).sqrt() + (s_next - s) * eps.float()
+    return y / (1 + s_next**2).sqrt()
 """,
     ),
     # ---------------------------------------------------------------- q8b heun_step
@@ -524,106 +529,63 @@ def euler_step(eps_fn, y, sigma, sigma_next):
         "q8b",
         "Heun that is Euler",
         """
-def heun_step(eps_fn, y, sigma, sigma_next):
-    s = sigma.reshape(-1, *([1] * (y.dim() - 1)))
-    s_next = sigma_next.reshape(-1, *([1] * (y.dim() - 1)))
-    d = eps_fn(y / (1 + s**2).sqrt(), sigma)
-    d_next = eps_fn(y / (1 + s**2).sqrt(), sigma)
-    return y + (s_next - s) * (d + d_next) / 2
+def heun_step(x, eps, sigma, sigma_next, eps_next_fn):
+    x_pred = euler_step(x, eps, sigma, sigma_next)
+    eps_next_fn(x_pred)
+    return x_pred
 """,
     ),
     (
         "q8b",
-        "corrector slope evaluated at sigma",
+        "second slope evaluated at the start point",
         """
-def heun_step(eps_fn, y, sigma, sigma_next):
-    s = sigma.reshape(-1, *([1] * (y.dim() - 1)))
-    s_next = sigma_next.reshape(-1, *([1] * (y.dim() - 1)))
-    d = eps_fn(y / (1 + s**2).sqrt(), sigma)
-    y_e = y + (s_next - s) * d
-    d_next = eps_fn(y_e / (1 + s_next**2).sqrt(), sigma)
-    return y + (s_next - s) * (d + d_next) / 2
-""",
-    ),
-    (
-        "q8b",
-        "prediction converted to x with sigma instead of sigma_next",
-        """
-def heun_step(eps_fn, y, sigma, sigma_next):
-    s = sigma.reshape(-1, *([1] * (y.dim() - 1)))
-    s_next = sigma_next.reshape(-1, *([1] * (y.dim() - 1)))
-    d = eps_fn(y / (1 + s**2).sqrt(), sigma)
-    y_e = y + (s_next - s) * d
-    d_next = eps_fn(y_e / (1 + s**2).sqrt(), sigma_next)
-    return y + (s_next - s) * (d + d_next) / 2
+def heun_step(x, eps, sigma, sigma_next, eps_next_fn):
+    eps_next = eps_next_fn(x)
+    return euler_step(x, (eps + eps_next) / 2, sigma, sigma_next)
 """,
     ),
     (
         "q8b",
         "step with the end slope only",
         """
-def heun_step(eps_fn, y, sigma, sigma_next):
-    s = sigma.reshape(-1, *([1] * (y.dim() - 1)))
-    s_next = sigma_next.reshape(-1, *([1] * (y.dim() - 1)))
-    d = eps_fn(y / (1 + s**2).sqrt(), sigma)
-    y_e = y + (s_next - s) * d
-    return y + (s_next - s) * eps_fn(y_e / (1 + s_next**2).sqrt(), sigma_next)
-""",
-    ),
-    (
-        "q8b",
-        "corrector evaluated at the start point",
-        """
-def heun_step(eps_fn, y, sigma, sigma_next):
-    s = sigma.reshape(-1, *([1] * (y.dim() - 1)))
-    s_next = sigma_next.reshape(-1, *([1] * (y.dim() - 1)))
-    d = eps_fn(y / (1 + s**2).sqrt(), sigma)
-    d_next = eps_fn(y / (1 + s_next**2).sqrt(), sigma_next)
-    return y + (s_next - s) * (d + d_next) / 2
+def heun_step(x, eps, sigma, sigma_next, eps_next_fn):
+    eps_next = eps_next_fn(euler_step(x, eps, sigma, sigma_next))
+    return euler_step(x, eps_next, sigma, sigma_next)
 """,
     ),
     (
         "q8b",
         "unequal weights of the two slopes",
         """
-def heun_step(eps_fn, y, sigma, sigma_next):
-    s = sigma.reshape(-1, *([1] * (y.dim() - 1)))
-    s_next = sigma_next.reshape(-1, *([1] * (y.dim() - 1)))
-    d = eps_fn(y / (1 + s**2).sqrt(), sigma)
-    y_e = y + (s_next - s) * d
-    d_next = eps_fn(y_e / (1 + s_next**2).sqrt(), sigma_next)
-    return y + (s_next - s) * (d + 2 * d_next) / 3
+def heun_step(x, eps, sigma, sigma_next, eps_next_fn):
+    eps_next = eps_next_fn(euler_step(x, eps, sigma, sigma_next))
+    return euler_step(x, (eps + 2 * eps_next) / 3, sigma, sigma_next)
+""",
+    ),
+    (
+        "q8b",
+        "correction in y units added to x",
+        """
+def heun_step(x, eps, sigma, sigma_next, eps_next_fn):
+    x_pred = euler_step(x, eps, sigma, sigma_next)
+    eps_next = eps_next_fn(x_pred)
+    d = (sigma_next - sigma).reshape(-1, *([1] * (x.dim() - 1)))
+    return x_pred + 0.5 * d * (eps_next - eps)
+""",
+    ),
+    (
+        "q8b",
+        "prediction passed in y coordinates",
+        """
+def heun_step(x, eps, sigma, sigma_next, eps_next_fn):
+    s = sigma.reshape(-1, *([1] * (x.dim() - 1)))
+    s_next = sigma_next.reshape(-1, *([1] * (x.dim() - 1)))
+    y_pred = x * (1 + s**2).sqrt() + (s_next - s) * eps
+    eps_next = eps_next_fn(y_pred)
+    return euler_step(x, (eps + eps_next) / 2, sigma, sigma_next)
 """,
     ),
     # ---------------------------------------------------------------- q8c pf_ode_sample
-    (
-        "q8c",
-        "x_T used as y (no conversion at the start)",
-        """
-def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
-    B = x_T.shape[0]
-    sigmas = sigmas.to(x_T.dtype)
-    y = x_T
-    for i in range(len(sigmas) - 1):
-        s, s2 = sigmas[i].expand(B), sigmas[i + 1].expand(B)
-        y = heun_step(eps_fn, y, s, s2) if method == "heun" and sigmas[i + 1] > 0 else euler_step(eps_fn, y, s, s2)
-    return y / (1 + sigmas[-1] ** 2).sqrt()
-""",
-    ),
-    (
-        "q8c",
-        "returns y (no conversion at the end)",
-        """
-def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
-    B = x_T.shape[0]
-    sigmas = sigmas.to(x_T.dtype)
-    y = x_T * (1 + sigmas[0] ** 2).sqrt()
-    for i in range(len(sigmas) - 1):
-        s, s2 = sigmas[i].expand(B), sigmas[i + 1].expand(B)
-        y = heun_step(eps_fn, y, s, s2) if method == "heun" and sigmas[i + 1] > 0 else euler_step(eps_fn, y, s, s2)
-    return y
-""",
-    ),
     (
         "q8c",
         "Heun step also to sigma = 0",
@@ -631,11 +593,14 @@ def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
 def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
     B = x_T.shape[0]
     sigmas = sigmas.to(x_T.dtype)
-    y = x_T * (1 + sigmas[0] ** 2).sqrt()
+    x = x_T
     for i in range(len(sigmas) - 1):
         s, s2 = sigmas[i].expand(B), sigmas[i + 1].expand(B)
-        y = heun_step(eps_fn, y, s, s2) if method == "heun" else euler_step(eps_fn, y, s, s2)
-    return y / (1 + sigmas[-1] ** 2).sqrt()
+        if method == "heun":
+            x = heun_step(x, eps_fn(x, s), s, s2, lambda xp: eps_fn(xp, s2))
+        else:
+            x = euler_step(x, eps_fn(x, s), s, s2)
+    return x
 """,
     ),
     (
@@ -645,10 +610,11 @@ def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
 def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
     B = x_T.shape[0]
     sigmas = sigmas.to(x_T.dtype)
-    y = x_T * (1 + sigmas[0] ** 2).sqrt()
+    x = x_T
     for i in range(len(sigmas) - 1):
-        y = euler_step(eps_fn, y, sigmas[i].expand(B), sigmas[i + 1].expand(B))
-    return y / (1 + sigmas[-1] ** 2).sqrt()
+        s, s2 = sigmas[i].expand(B), sigmas[i + 1].expand(B)
+        x = euler_step(x, eps_fn(x, s), s, s2)
+    return x
 """,
     ),
     (
@@ -658,11 +624,14 @@ def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
 def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
     B = x_T.shape[0]
     sigmas = sigmas.to(x_T.dtype)
-    y = x_T * (1 + sigmas[0] ** 2).sqrt()
+    x = x_T
     for i in range(len(sigmas) - 2):
         s, s2 = sigmas[i].expand(B), sigmas[i + 1].expand(B)
-        y = heun_step(eps_fn, y, s, s2) if method == "heun" and sigmas[i + 1] > 0 else euler_step(eps_fn, y, s, s2)
-    return y / (1 + sigmas[-2] ** 2).sqrt()
+        if method == "heun" and sigmas[i + 1] > 0:
+            x = heun_step(x, eps_fn(x, s), s, s2, lambda xp: eps_fn(xp, s2))
+        else:
+            x = euler_step(x, eps_fn(x, s), s, s2)
+    return x
 """,
     ),
     (
@@ -672,25 +641,65 @@ def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
 def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
     B = x_T.shape[0]
     sigmas = sigmas.to(x_T.dtype)
-    y = x_T * (1 + sigmas[0] ** 2).sqrt()
+    x = x_T
     for i in range(len(sigmas) - 1):
         s, s2 = sigmas[i].expand(B), sigmas[i + 1].expand(B)
-        y = heun_step(eps_fn, y, s, s2) if method == "euler" and sigmas[i + 1] > 0 else euler_step(eps_fn, y, s, s2)
-    return y / (1 + sigmas[-1] ** 2).sqrt()
+        if method == "euler" and sigmas[i + 1] > 0:
+            x = heun_step(x, eps_fn(x, s), s, s2, lambda xp: eps_fn(xp, s2))
+        else:
+            x = euler_step(x, eps_fn(x, s), s, s2)
+    return x
 """,
     ),
     (
         "q8c",
-        "start converted with the second noise level",
+        "slope evaluated at the next noise level",
         """
 def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
     B = x_T.shape[0]
     sigmas = sigmas.to(x_T.dtype)
-    y = x_T * (1 + sigmas[1] ** 2).sqrt()
+    x = x_T
     for i in range(len(sigmas) - 1):
         s, s2 = sigmas[i].expand(B), sigmas[i + 1].expand(B)
-        y = heun_step(eps_fn, y, s, s2) if method == "heun" and sigmas[i + 1] > 0 else euler_step(eps_fn, y, s, s2)
-    return y / (1 + sigmas[-1] ** 2).sqrt()
+        if method == "heun" and sigmas[i + 1] > 0:
+            x = heun_step(x, eps_fn(x, s2), s, s2, lambda xp: eps_fn(xp, s2))
+        else:
+            x = euler_step(x, eps_fn(x, s2 if sigmas[i + 1] > 0 else s), s, s2)
+    return x
+""",
+    ),
+    (
+        "q8c",
+        "x_T converted to y before the steps",
+        """
+def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
+    B = x_T.shape[0]
+    sigmas = sigmas.to(x_T.dtype)
+    x = x_T * (1 + sigmas[0] ** 2).sqrt()
+    for i in range(len(sigmas) - 1):
+        s, s2 = sigmas[i].expand(B), sigmas[i + 1].expand(B)
+        if method == "heun" and sigmas[i + 1] > 0:
+            x = heun_step(x, eps_fn(x, s), s, s2, lambda xp: eps_fn(xp, s2))
+        else:
+            x = euler_step(x, eps_fn(x, s), s, s2)
+    return x
+""",
+    ),
+    (
+        "q8c",
+        "result returned in y coordinates",
+        """
+def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
+    B = x_T.shape[0]
+    sigmas = sigmas.to(x_T.dtype)
+    x = x_T
+    for i in range(len(sigmas) - 1):
+        s, s2 = sigmas[i].expand(B), sigmas[i + 1].expand(B)
+        if method == "heun" and sigmas[i + 1] > 0:
+            x = heun_step(x, eps_fn(x, s), s, s2, lambda xp: eps_fn(xp, s2))
+        else:
+            x = euler_step(x, eps_fn(x, s), s, s2)
+    return x * (1 + sigmas[-1] ** 2).sqrt()
 """,
     ),
     # ---------------------------------------------------------------- q10 ddim_step

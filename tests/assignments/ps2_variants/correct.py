@@ -174,45 +174,60 @@ def annealed_langevin(score_fn, x_init, noise_levels, step_size, steps_per_level
     # ---------------------------------------------------------------- q8a euler_step
     (
         "q8a",
-        "through abar = 1 / (1 + sigma^2)",
+        "DDIM form through abar = 1 / (1 + sigma^2)",
         """
-def euler_step(eps_fn, y, sigma, sigma_next):
-    shape = (y.shape[0],) + (1,) * (y.dim() - 1)
-    abar = (1.0 / (1.0 + sigma**2)).view(shape)
-    d = eps_fn(abar.sqrt() * y, sigma)
-    return y + (sigma_next - sigma).view(shape) * d
+def euler_step(x, eps, sigma, sigma_next):
+    shape = (x.shape[0],) + (1,) * (x.dim() - 1)
+    a = (1.0 / (1.0 + sigma**2)).view(shape)
+    a_next = (1.0 / (1.0 + sigma_next**2)).view(shape)
+    x0_hat = (x - (1 - a).sqrt() * eps) / a.sqrt()
+    return a_next.sqrt() * x0_hat + (1 - a_next).sqrt() * eps
+""",
+    ),
+    (
+        "q8a",
+        "loop over the batch with Python floats",
+        """
+def euler_step(x, eps, sigma, sigma_next):
+    out = torch.empty_like(x)
+    for b in range(x.shape[0]):
+        s, s2 = float(sigma[b]), float(sigma_next[b])
+        out[b] = (x[b] * math.sqrt(1 + s * s) + (s2 - s) * eps[b]) / math.sqrt(1 + s2 * s2)
+    return out
 """,
     ),
     # ---------------------------------------------------------------- q8b heun_step
     (
         "q8b",
-        "predictor by the student's euler_step, corrector as a difference",
+        "written out in y coordinates without euler_step",
         """
-def heun_step(eps_fn, y, sigma, sigma_next):
-    shape = (-1,) + (1,) * (y.dim() - 1)
-    d = eps_fn(y / torch.sqrt(1 + sigma**2).view(shape), sigma)
-    y_e = y + (sigma_next - sigma).view(shape) * d
-    d2 = eps_fn(y_e / torch.sqrt(1 + sigma_next**2).view(shape), sigma_next)
-    return y_e + 0.5 * (sigma_next - sigma).view(shape) * (d2 - d)
+def heun_step(x, eps, sigma, sigma_next, eps_next_fn):
+    shape = (-1,) + (1,) * (x.dim() - 1)
+    c, c_next = torch.sqrt(1 + sigma**2).view(shape), torch.sqrt(1 + sigma_next**2).view(shape)
+    d = (sigma_next - sigma).view(shape)
+    y = x * c
+    y_pred = y + d * eps
+    eps_next = eps_next_fn(y_pred / c_next)
+    return (y_pred + 0.5 * d * (eps_next - eps)) / c_next
 """,
     ),
     # ---------------------------------------------------------------- q8c pf_ode_sample
     (
         "q8c",
-        "loop over pairs, back to x coordinates after every step",
+        "Python floats for the grid, a step function chosen per step",
         """
 def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
     B = x_T.shape[0]
     x = x_T
-    for s, s2 in zip(sigmas[:-1].tolist(), sigmas[1:].tolist()):
+    levels = [float(s) for s in sigmas]
+    for s, s2 in zip(levels[:-1], levels[1:]):
         sb = torch.full((B,), s, dtype=x_T.dtype)
         s2b = torch.full((B,), s2, dtype=x_T.dtype)
-        y = x * math.sqrt(1 + s * s)
+        eps = eps_fn(x, sb)
         if method == "heun" and s2 > 0:
-            y = heun_step(eps_fn, y, sb, s2b)
+            x = heun_step(x, eps, sb, s2b, lambda z: eps_fn(z, s2b))
         else:
-            y = euler_step(eps_fn, y, sb, s2b)
-        x = y / math.sqrt(1 + s2 * s2)
+            x = euler_step(x, eps, sb, s2b)
     return x
 """,
     ),
