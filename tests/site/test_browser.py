@@ -71,8 +71,8 @@ def test_search_finds_the_ddim_lecture(visit, browser, site_url, course):
     ddim = next(lec for lec in course.lectures if "DDIM" in lec.title)
     slug = Path(ddim.notes).stem
     page, problems = visit(browser, site_url)
-    page.click("label.md-header__button[for='__search']")
-    page.fill("input.md-search__input", "DDIM")
+    page.click("input.md-search__input")  # the header search field (desktop layout)
+    page.keyboard.type("DDIM")
     page.wait_for_selector(".md-search-result__item", timeout=15_000)
     hrefs = page.eval_on_selector_all(
         ".md-search-result__item a", "els => els.map(e => e.getAttribute('href'))"

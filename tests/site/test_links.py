@@ -49,7 +49,12 @@ def test_no_broken_internal_links(site_dir, course):
                 continue
             checked += 1
             target_path = unquote(url.path)
-            if target_path:
+            if target_path.startswith("/"):  # the 404 page links from the site root
+                target = posixpath.normpath(target_path.lstrip("/") or ".")
+                file = site_dir / target
+                if file.is_dir():
+                    file = file / "index.html"
+            elif target_path:
                 target = posixpath.normpath(posixpath.join(rel_dir, target_path))
                 file = site_dir / target
                 if file.is_dir():

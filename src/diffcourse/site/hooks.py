@@ -83,6 +83,7 @@ def on_config(config):
     _state["course"] = course
     config.site_name = f"{course.code}: {course.title}"
     config.site_description = course.description
+    config.copyright = f"{course.code}: {course.title}, {course.term}"
     lectures = [{lec.title: lec.notes} for lec in course.lectures]
     problem_sets = [{a.title: assignment_uri(a.id)} for a in course.notebook_assignments]
     staff = [{"People and office hours": "staff/index.md"}]

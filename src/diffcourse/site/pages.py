@@ -265,7 +265,7 @@ def assignment_dates(ctx: PageContext, assignment_id: str) -> str:
     lp = ctx.course.late_policy
     return "\n".join(
         [
-            "| | |",
+            "| This problem set | |",
             "| --- | --- |",
             f"| Released | {fmt_datetime(a.release)} ({ctx.course.timezone}) |",
             f"| Due | **{fmt_datetime(a.due)}** ({ctx.course.timezone}) |",
