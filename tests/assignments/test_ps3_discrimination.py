@@ -8,6 +8,7 @@ checks on the pretrained model run in test_ps3_quality.py, not here.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 from pathlib import Path
@@ -41,6 +42,15 @@ def test_every_autograded_question_has_a_catalog_and_public_and_hidden_tests():
         catalog = harness.load_catalog(q)
         assert len(catalog.BUGS) >= 5, f"{q}: catalog lists only {len(catalog.BUGS)} bugs"
         assert len(catalog.CORRECT) >= 2, f"{q}: catalog lists too few correct alternatives"
+
+
+def test_test_cells_print_nothing():
+    """Otter compares a test cell's output with the saved (empty) one: no bare expressions."""
+    for q in AUTOGRADED:
+        for cell in NB.questions[q].tests:
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant):
+                    raise AssertionError(f"{q}: a test cell prints {ast.unparse(node)!r}")
 
 
 def test_points_add_up_to_100():

@@ -178,10 +178,9 @@ def test_sds_grad_matches_library():
     x, noise, t, labels = _inputs()
     model = LinearModel(seed=9)
     ours = REF["sds_grad"](model, x, t, noise, labels, 4.0, 10, abar)
-    try:
-        theirs = lib(model, x, t, noise, labels, 4.0, abar, weight=lambda a: 1 - a)
-    except TypeError:
-        theirs = lib(model, x, t, noise, labels, 4.0, abar)
+    theirs = lib(
+        model, x, t, noise, labels=labels, guidance_scale=4.0, alphas_cumprod=abar, null_label=10
+    )
     assert (ours - theirs).abs().max().item() < 1e-12
 
 
@@ -190,6 +189,23 @@ def test_render_occupancy_matches_library():
     grid = torch.rand(3, 8, 8, 8, generator=torch.Generator().manual_seed(10), dtype=torch.float64)
     for axis in (1, 2, 3):
         assert (REF["render_occupancy"](grid, axis) - lib(grid, axis)).abs().max().item() < 1e-12
+
+
+def test_dps_step_matches_library():
+    """dps_step = the library's DDIM step (eta = 1) minus zeta times its DPS gradient."""
+    dps_gradient = library("inverse", "dps_gradient")
+    ddim_step = library("samplers", "ddim_step")
+    abar = cosine_abar()
+    x, noise, t, _ = _inputs()
+    model = LinearModel(seed=12)
+    uncond = lambda x_, t_: model(x_, t_)
+    pool = lambda z: z.reshape(z.shape[0], 1, 4, 2, 4, 2).mean((3, 5))
+    y = torch.randn(5, 1, 4, 4, generator=torch.Generator().manual_seed(13), dtype=torch.float64)
+    t_prev = torch.tensor([979, 480, 17, 0, -1])
+    ours = REF["dps_step"](uncond, x, t, t_prev, y, pool, 0.7, noise, abar)
+    grad, eps, _ = dps_gradient(uncond, x, t, y, pool, abar)
+    theirs = ddim_step(eps, t, t_prev, x, abar, eta=1.0, noise=noise) - 0.7 * grad
+    assert (ours - theirs).abs().max().item() < 1e-10
 
 
 def test_dps_step_gradient_goes_through_the_model():
