@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import platform
 import sys
 import time
@@ -125,9 +126,11 @@ def write_card(path: Path, info: dict, results: dict) -> None:
   {info["warmup_steps"]} linear warm-up steps then cosine decay to 0, gradient clip 1,
   EMA 0.999 (the EMA weights are shipped), label dropout 0.1 to the null class,
   seed {info["seed"]}.
-- Command: `.venv/bin/python scripts/train_digits_model.py` ({info["threads"]} CPU threads,
-  {info["train_seconds"]:.0f} s of training on {info["machine"]}; the machine was
-  shared with other jobs, so the time is an upper bound).
+- Command: `.venv/bin/python scripts/train_digits_model.py --threads {info["threads"]}`:
+  {info["train_seconds"]:.0f} s of training ({info["train_cpu"]:.0f} s of CPU time) on
+  {info["machine"]}, a machine shared with other jobs at the time, so the wall time
+  is an upper bound. On CPU the run is deterministic for a given thread count:
+  it reproduces this file bit for bit (sha256 {info["sha256"][:16]}...).
 - Trained on {info["date"]} with torch {info["torch"]}.
 
 ## Measured quality (shipped fp16 weights)
@@ -136,9 +139,12 @@ training digits; it reads {results["test_accuracy"]:.1%} of the real test digits
 Sampler: DDIM, 50 steps, leading spacing, x0 clipped to [-1, 1] and eps
 recomputed from it, eta = 0; {info["per_class"]} samples per class.
 
-| guidance w | judge accuracy | worst class | Frechet distance to test digits | sampling time (s) |
+| guidance w | judge accuracy | worst class | Frechet distance to test digits | time (s) |
 | --- | --- | --- | --- | --- |
 {rows}
+
+Time: the wall time to draw all {10 * info["per_class"]} samples of a row on the shared
+machine (`bench/sample_digits.py` measures sampling speed properly).
 
 - Unconditional samples ({u["n"]}, null label): the judge reads them as
   {u["counts"]} (digits 0..9): all ten classes covered
@@ -159,7 +165,7 @@ recomputed from it, eta = 0; {info["per_class"]} samples per class.
   of shifted digits) work less well than with a convolutional network.
 - Samplers without x0 clipping combined with trailing spacing (starting at
   t = 999, abar = 2.4e-9) diverge with this schedule: clip, or use leading
-  spacing (see the digits-model note).
+  spacing (measured while planning the course: ~25% judge accuracy unclipped).
 - Trained on 1500 images from a few dozen writers of one data set; it is not a model
   of handwriting in general.
 """
@@ -202,10 +208,12 @@ def main(argv=None) -> int:
         device="cpu",
         progress=not args.no_progress,
     )
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     trainer.train()
-    train_seconds = time.perf_counter() - t0
-    print(f"trained {args.steps} steps in {train_seconds:.1f} s", flush=True)
+    train_seconds, train_cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(
+        f"trained {args.steps} steps in {train_seconds:.1f} s ({train_cpu:.1f} s CPU)", flush=True
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     ckpt = trainer.export(args.out / "digits_mlp.pt", half=True)
 
@@ -221,6 +229,8 @@ def main(argv=None) -> int:
         seed=args.seed,
         threads=args.threads,
         train_seconds=train_seconds,
+        train_cpu=train_cpu,
+        sha256=hashlib.sha256(ckpt.read_bytes()).hexdigest(),
         machine=f"{platform.machine()} {platform.system()}",
         date=datetime.date.today().isoformat(),
         torch=torch.__version__,
