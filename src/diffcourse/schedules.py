@@ -106,10 +106,12 @@ def abar_at(alphas_cumprod, t):
         return alphas_cumprod[t] if t >= 0 else alphas_cumprod.new_ones(())
     if not torch.is_tensor(t) or t.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"t must be a LongTensor or an int, got {type(t).__name__}")
-    if t.numel() and (int(t.min()) < -1 or int(t.max()) >= T):
-        raise ValueError(f"t must lie in [-1, {T - 1}], got values from {int(t.min())}")
-    t = t.to(torch.int64)
-    t_dev = t.to(alphas_cumprod.device)
+    t_min, t_max = (int(v) for v in torch.aminmax(t)) if t.numel() else (0, 0)
+    if t_min < -1 or t_max >= T:
+        raise ValueError(f"t must lie in [-1, {T - 1}], got values from {t_min} to {t_max}")
+    t_dev = t.to(device=alphas_cumprod.device, dtype=torch.int64)
+    if t_min >= 0:
+        return alphas_cumprod[t_dev].to(t.device)
     abar = alphas_cumprod[t_dev.clamp(min=0)]
     abar = torch.where(t_dev >= 0, abar, torch.ones_like(abar))
     return abar.to(t.device)
