@@ -265,3 +265,33 @@ def test_samplers_with_the_exact_score_reproduce_an_eight_mode_mixture():
     alphas = torch.cat([abar[:1], abar[1:] / abar[:-1]])
     wrong = sw(ddim_sample(None, (n, 2), alphas, 50, g, **kw))
     assert wrong > 2 * threshold, (wrong, threshold)
+
+
+@pytest.mark.gpu
+def test_steps_and_samplers_on_cuda_match_cpu(abar_cosine, mixed_t, randn):
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    x_t, out, noise = (
+        randn(5, 1, 4, 4, seed=30),
+        randn(5, 1, 4, 4, seed=31),
+        randn(5, 1, 4, 4, seed=32),
+    )
+    cpu = ddpm_step(out, mixed_t, x_t, abar_cosine, noise)
+    for abar_dev in (abar_cosine, abar_cosine.cuda()):  # schedule on either device
+        gpu = ddpm_step(out.cuda(), mixed_t.cuda(), x_t.cuda(), abar_dev, noise.cuda())
+        assert gpu.is_cuda
+        torch.testing.assert_close(gpu.cpu(), cpu, rtol=0, atol=1e-9)
+    t_prev = torch.tensor([979, 480, 17, 0, -1])
+    cpu = ddim_step(out, mixed_t, t_prev, x_t, abar_cosine, 0.5, noise, clip_sample=True)
+    gpu = ddim_step(out.cuda(), mixed_t.cuda(), t_prev.cuda(), x_t.cuda(), abar_cosine, 0.5,
+                    noise.cuda(), clip_sample=True)  # fmt: skip
+    torch.testing.assert_close(gpu.cpu(), cpu, rtol=0, atol=1e-9)
+    model = TinyNet(4)
+    x_T = randn(8, 4, seed=33)
+    ref = ddim_sample(model, (8, 4), abar_cosine, 20, None, x_T=x_T)
+    got = ddim_sample(model.cuda(), (8, 4), abar_cosine, 20, torch.Generator().manual_seed(0),
+                      x_T=x_T.cuda())  # fmt: skip
+    torch.testing.assert_close(got.cpu(), ref, rtol=0, atol=1e-9)
+    gen = torch.Generator().manual_seed(0)
+    x = ddpm_sample(model, (8, 4), make_schedule("linear", 50), gen, dtype=torch.float64)
+    assert x.is_cuda and x.dtype == torch.float64  # device inferred from the model
