@@ -31,11 +31,16 @@ def course():
 
 
 @pytest.fixture(scope="session")
-def site_dir(tmp_path_factory, course) -> Path:
+def figures_ready():
+    """Every figure current in build/figures (only stale ones are remade)."""
+    make_figures(log=lambda *a: None)
+
+
+@pytest.fixture(scope="session")
+def site_dir(tmp_path_factory, course, figures_ready) -> Path:
     given = os.environ.get("DIFFCOURSE_TEST_SITE")
     if given:
         return Path(given)
-    make_figures(log=lambda *a: None)
     stub = not all(student_zip(a.id).is_file() for a in course.notebook_assignments)
     out = tmp_path_factory.mktemp("site")
     build(out, stub_downloads=stub)

@@ -138,3 +138,22 @@ def test_build_refuses_stale_figures(monkeypatch, course):
     monkeypatch.setattr("diffcourse.site.figures.stale", lambda *a, **k: [Fig()])
     with pytest.raises(site_build.SiteBuildError, match="make figures"):
         site_build.preflight(stub_downloads=True)
+
+
+def test_the_student_zips_are_published_with_the_site(tmp_path, monkeypatch, course, figures_ready):
+    """With the release's zips present, the real (non-stub) build copies them into the site
+    and every problem set page links its own zip."""
+    dist = tmp_path / "dist"
+    for a in course.notebook_assignments:
+        z = dist / a.id / f"{a.id}-student.zip"
+        z.parent.mkdir(parents=True)
+        z.write_bytes(f"zip of {a.id}".encode())
+    monkeypatch.setenv("DIFFCOURSE_DIST_DIR", str(dist))
+    out = tmp_path / "site"
+    site_build.build(out, stub_downloads=False)
+    for a in course.notebook_assignments:
+        published = out / "downloads" / f"{a.id}-student.zip"
+        assert published.read_bytes() == f"zip of {a.id}".encode()
+        page = (out / "assignments" / a.id / "index.html").read_text()
+        assert f'href="../../downloads/{a.id}-student.zip"' in page
+        assert "Download not built" not in page

@@ -11,7 +11,8 @@
 Two environment variables steer a build (the `build` command sets them):
 DIFFCOURSE_COURSE_FILE (another course file, for tests) and
 DIFFCOURSE_SITE_DOWNLOADS ("require": a missing student zip fails the build;
-"stub": download links become a notice, for previews and for the site tests).
+"stub": download links become a notice, for previews and for the site tests), and
+DIFFCOURSE_DIST_DIR (where the release's zips are read from, default dist/).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ NODE_MODULES = REPO_ROOT / "node_modules"
 COURSE_FILE_ENV = "DIFFCOURSE_COURSE_FILE"
 DOWNLOADS_ENV = "DIFFCOURSE_SITE_DOWNLOADS"
 DOWNLOAD_MODES = ("require", "stub")
+DIST_DIR_ENV = "DIFFCOURSE_DIST_DIR"
 
 
 def course_file() -> Path:
@@ -41,5 +43,6 @@ def site_course() -> Course:
 
 
 def student_zip(assignment_id: str) -> Path:
-    """Where the release writes an assignment's student zip."""
-    return DIST_DIR / assignment_id / f"{assignment_id}-student.zip"
+    """Where the release writes an assignment's student zip (under DIFFCOURSE_DIST_DIR)."""
+    dist = Path(os.environ.get(DIST_DIR_ENV) or DIST_DIR)
+    return dist / assignment_id / f"{assignment_id}-student.zip"
