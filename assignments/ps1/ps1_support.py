@@ -89,16 +89,19 @@ def sliced_wasserstein(x, y, num_projections=500, seed=0):
     return float(((px - py) ** 2).mean().sqrt())
 
 
-def particle_gif(trajectory, reference=None, num_frames=60, fps=15, lim=3.0, size=320):
-    """An animated GIF (bytes) of 2D particles moving along a trajectory.
+def particle_gif(trajectory, reference=None, num_frames=60, fps=15, lim=3.5, size=320):
+    """An animated GIF (bytes) of 2D particles moving along a sampling trajectory.
 
-    trajectory: tensor (F, N, 2) of F frames (e.g. x_{T-1}, ..., x_0);
-    reference: optional (M, 2) points drawn in grey behind (e.g. the data).
-    Frames are subsampled to at most num_frames, the last one held for a second.
-    Display it with IPython.display.Image(data=gif_bytes).
+    trajectory: tensor (T + 1, N, 2) as returned by ddpm_sample: x_{T-1}, ..., x_0 and
+    the final sample; reference: optional (M, 2) points drawn in grey behind (the data).
+    At most num_frames frames are shown, denser towards the end of the trajectory, where
+    the structure forms; the last frame is held for a second. Each frame is labelled with
+    the timestep t of the state shown. Display with IPython.display.Image(data=gif_bytes).
     """
     traj = torch.as_tensor(trajectory).detach().cpu().float().numpy()
-    idx = np.unique(np.round(np.linspace(0, len(traj) - 1, min(num_frames, len(traj)))))
+    last = len(traj) - 1
+    u = np.linspace(0, 1, min(num_frames, len(traj)))
+    idx = np.unique(np.round(last * (1 - (1 - u) ** 2)).astype(int))  # ease out
     ref = None if reference is None else torch.as_tensor(reference).cpu().float().numpy()
 
     def to_px(p):
@@ -108,15 +111,15 @@ def particle_gif(trajectory, reference=None, num_frames=60, fps=15, lim=3.0, siz
         return px[keep], py[keep]
 
     frames = []
-    for i in idx.astype(int):
+    for i in idx:
         img = Image.new("RGB", (size, size), (255, 255, 255))
         draw = ImageDraw.Draw(img)
         if ref is not None:
             for x, y in zip(*to_px(ref), strict=True):
-                draw.point((x, y), fill=(190, 190, 190))
+                draw.rectangle([x, y, x + 1, y + 1], fill=(200, 200, 200))
         for x, y in zip(*to_px(traj[i]), strict=True):
             draw.rectangle([x - 1, y - 1, x + 1, y + 1], fill=(31, 119, 180))
-        label = f"frame {i} of {len(traj) - 1}"
+        label = "final sample" if i == last else f"t = {last - 1 - i}"
         draw.text((8, 8), label, fill=(0, 0, 0))
         frames.append(img.convert("P", palette=Image.Palette.ADAPTIVE, colors=8))
     durations = [int(1000 / fps)] * len(frames)
