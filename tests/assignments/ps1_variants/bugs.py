@@ -451,6 +451,14 @@ Q10 = {
     "trajectory_is_a_list": _sample(traj="traj"),
     "trajectory_without_initial_noise": _sample(traj="torch.stack(traj[1:])"),
     "zero_initial_state": _sample(init="torch.zeros(shape, dtype=dtype)"),
+    "model_sees_t_plus_one": _sample(
+        tbatch="torch.full((shape[0],), step + 1, dtype=torch.long)", tstep="t - 1"
+    ),
+    "step_at_t_minus_one": _sample(tstep="t - 1"),
+    "step_at_t_plus_one": _sample(tstep="(t + 1).clamp(max=T - 1)"),
+    "noise_with_one_coordinate": _sample(
+        noise="torch.randn(shape[0], 1, generator=generator, dtype=dtype)"
+    ),
 }
 
 BUGS = {"q2a": Q2A, "q2b": Q2B, "q4": Q4, "q7": Q7, "q8": Q8, "q9": Q9, "q10": Q10}
