@@ -10,7 +10,11 @@ another implementation); whole samplers take a ``torch.Generator``.
 
 import torch
 
-from diffcourse.forward import posterior_mean_variance, x0_and_eps_from_output, x0_to_eps
+from diffcourse.forward import (
+    normalize_prediction_type,
+    posterior_mean_variance,
+    x0_and_eps_from_output,
+)
 from diffcourse.guidance import cfg_prediction
 from diffcourse.schedules import abar_at, expand_to, timesteps
 
@@ -27,16 +31,6 @@ def _as_batch_t(t, x):
     if t.shape != (x.shape[0],):
         raise ValueError(f"t must have shape ({x.shape[0]},), got {tuple(t.shape)}")
     return t.to(torch.int64)
-
-
-def _clip_x0(x0, x_t, t, alphas_cumprod, clip_range):
-    """Clip x0_hat to [-clip_range, clip_range] and recompute eps from the clipped x0.
-
-    Recomputing eps keeps (x0, eps) consistent with x_t; keeping the network's eps
-    instead (diffusers' default) lets a huge eps through at high noise levels.
-    """
-    x0 = x0.clamp(-clip_range, clip_range)
-    return x0, x0_to_eps(x0, x_t, t, alphas_cumprod)
 
 
 def ddpm_step(
@@ -101,26 +95,43 @@ def ddim_step(
     eta = 1 is DDPM's posterior on this (possibly coarse) grid. t_prev = -1 is the
     final step to abar = 1. With clipping, eps_hat is recomputed from the clipped x0.
     """
+    kind = normalize_prediction_type(prediction_type)
+    if model_output.shape != x_t.shape:
+        raise ValueError(f"model_output must have x_t's shape {tuple(x_t.shape)}")
     t = _as_batch_t(t, x_t)
     t_prev = _as_batch_t(t_prev, x_t)
     if torch.any(t_prev >= t):
         raise ValueError("t_prev must be smaller than t for every sample")
-    x0, eps = x0_and_eps_from_output(model_output, x_t, t, alphas_cumprod, prediction_type)
-    if clip_sample:
-        x0, eps = _clip_x0(x0, x_t, t, alphas_cumprod, clip_range)
     abar_t = abar_at(alphas_cumprod, t)  # (B,), in the schedule's precision
     abar_prev = abar_at(alphas_cumprod, t_prev)
-    sigma = eta * ((1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev)).sqrt()
-    coef_eps = (1 - abar_prev - sigma**2).clamp(min=0).sqrt()
-    x_prev = expand_to(abar_prev.sqrt(), x_t) * x0 + expand_to(coef_eps, x_t) * eps
+    sqrt_a, sqrt_1m_a = expand_to(abar_t.sqrt(), x_t), expand_to((1 - abar_t).sqrt(), x_t)
+    # x0_hat and eps_hat from the output: forward.py's conversions, written out here to
+    # reuse abar_t (this loop is timed against diffusers' in bench/).
+    if kind == "epsilon":
+        eps = model_output
+        x0 = (x_t - sqrt_1m_a * eps) / sqrt_a
+    elif kind == "x0":
+        x0 = model_output
+        eps = (x_t - sqrt_a * x0) / sqrt_1m_a
+    else:
+        x0 = sqrt_a * x_t - sqrt_1m_a * model_output
+        eps = sqrt_a * model_output + sqrt_1m_a * x_t
+    if clip_sample:
+        # Recompute eps from the clipped x0, so that (x0, eps) still explain x_t; keeping
+        # the network's eps (diffusers' default) lets a huge eps through at high noise.
+        x0 = x0.clamp(-clip_range, clip_range)
+        eps = (x_t - sqrt_a * x0) / sqrt_1m_a
     if eta == 0:
-        return x_prev
+        return expand_to(abar_prev.sqrt(), x_t) * x0 + expand_to((1 - abar_prev).sqrt(), x_t) * eps
     if noise is None:
         raise ValueError("noise is required when eta > 0")
     if noise.shape != x_t.shape:
         raise ValueError(
             f"noise must have x_t's shape {tuple(x_t.shape)}, got {tuple(noise.shape)}"
         )
+    sigma = eta * ((1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev)).sqrt()
+    coef_eps = (1 - abar_prev - sigma**2).clamp(min=0).sqrt()
+    x_prev = expand_to(abar_prev.sqrt(), x_t) * x0 + expand_to(coef_eps, x_t) * eps
     return x_prev + expand_to(sigma, x_t) * noise
 
 
