@@ -213,6 +213,9 @@ Q7 = {
     "absolute_error": _DSM + _QS + "    return (model(x_t, t) - noise).abs().mean()\n",
     "root_mean_square": _DSM + _QS + "    return ((model(x_t, t) - noise) ** 2).mean().sqrt()\n",
     "sign_of_target": _DSM + _QS + "    return ((model(x_t, t) + noise) ** 2).mean()\n",
+    "hard_coded_float32": _DSM
+    + _QS
+    + "    return ((model(x_t.float(), t) - noise.float()) ** 2).mean()\n",
     "own_forward_with_alpha_not_abar": _DSM
     + """
     a = (alphas_cumprod[t] / alphas_cumprod[t - 1]).reshape(-1, *([1] * (x0.dim() - 1))).to(x0)
@@ -234,6 +237,10 @@ _STEP_OK = """    loss = dsm_loss(model, x0, t, noise, alphas_cumprod)
 Q8 = {
     "timesteps_miss_the_last": _TS
     + "    t = torch.randint(0, T - 1, (x0.shape[0],), generator=generator)\n"
+    + _N_OK
+    + _STEP_OK,
+    "T_hard_coded_to_1000": _TS
+    + "    t = torch.randint(0, 1000, (x0.shape[0],), generator=generator)\n"
     + _N_OK
     + _STEP_OK,
     "timesteps_miss_zero": _TS
@@ -375,6 +382,9 @@ Q9 = {
     "hard_coded_float32": _step().replace("    return ", "    return (").rstrip("\n")
     + ").float()\n",
     "noise_ignored": _step(noise_term="0 * noise"),
+    "betas_hard_coded_to_the_linear_schedule": _step(
+        alpha="1 - torch.linspace(1e-4, 0.02, 1000, dtype=torch.float64)[t]"
+    ),
     "clips_x0_to_data_range": _STEP
     + _PREV
     + _SHAPE
