@@ -119,7 +119,7 @@ def train_step(model, optimizer, x0, alphas_cumprod, generator):
     loss = dsm_loss(model, x0, t, noise, alphas_cumprod)
     loss.backward()
     optimizer.step()
-    return float(loss)
+    return float(loss.detach())
 """,
     "timesteps_from_uniform_floats": """
 def train_step(model, optimizer, x0, alphas_cumprod, generator):
