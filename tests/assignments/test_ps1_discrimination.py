@@ -17,22 +17,14 @@ import re
 
 import pytest
 import torch
+from notebook_harness import blank, defined_functions, folder, namespace, parse, run_test
 from ps1_variants.bugs import BUGS
 from ps1_variants.correct import CORRECT
-from ps1_variants.notebook import (
-    FOLDER,
-    autograded,
-    blank,
-    defined_functions,
-    namespace,
-    parse,
-    run_test,
-)
 
 from diffcourse.course import CourseFileError, load_course
 
-NB = parse()
-AUTOGRADED = autograded(NB)
+NB = parse("ps1")
+AUTOGRADED = NB.autograded
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -70,7 +62,7 @@ def test_points_add_up_to_the_course_file():
 def test_support_files_exist_and_config_is_minimal():
     assert NB.config.get("name") == "ps1"
     for f in NB.config.get("files", []):
-        assert (FOLDER / f).is_file(), f"support file {f} listed under files: is missing"
+        assert (folder("ps1") / f).is_file(), f"support file {f} listed under files: is missing"
 
 
 def test_every_catalog_names_a_real_question():
@@ -112,7 +104,7 @@ def test_written_questions_have_a_rubric(name):
     q = NB.questions[name]
     if not q.manual:
         return
-    text = "\n".join(q.solution)
+    text = "\n".join(q.solution + q.written)
     match = re.search(r"Rubric \((\d+) points?\)", text)
     assert match, f"{name}: the solution needs a 'Rubric (N points):' list"
     assert int(match.group(1)) == q.points, f"{name}: rubric points differ from the question's"
@@ -154,7 +146,7 @@ def test_no_hidden_test_or_solution_line_reaches_students():
             secret += [(q.name, line) for line in inside.group(1).splitlines()]
     for q in NB.questions.values():
         if q.manual:
-            secret += [(q.name, line) for s in q.solution for line in s.splitlines()]
+            secret += [(q.name, line) for s in q.solution + q.written for line in s.splitlines()]
     for question, line in secret:
         line = _norm(line)
         if len(line) < 25 or line.startswith(GENERIC):

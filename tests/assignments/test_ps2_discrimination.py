@@ -12,36 +12,26 @@ from __future__ import annotations
 
 import pytest
 import torch
+from notebook_harness import defined_functions, namespace, parse, run_test, with_variant
 from ps2_variants.bugs import BUGS
 from ps2_variants.correct import CORRECT
-from ps2_variants.notebook import (
-    autograded,
-    load_questions,
-    reference_namespace,
-    run_test,
-    with_variant,
-)
 
 from diffcourse.course import CourseFileError, load_course
 
-QUESTIONS = load_questions()
-AUTOGRADED = autograded(QUESTIONS)
+NB = parse("ps2")
+QUESTIONS = NB.questions
+AUTOGRADED = NB.autograded
 
 
 @pytest.fixture(scope="module")
 def reference():
     torch.set_num_threads(1)  # small tensors; also what a grading container has
-    return reference_namespace(QUESTIONS)
+    return namespace(NB)
 
 
 def _function_name(question: str) -> list[str]:
     """Names of the functions a question's solution cells define."""
-    import ast
-
-    names = []
-    for src in AUTOGRADED[question].solution:
-        names += [n.name for n in ast.parse(src).body if isinstance(n, ast.FunctionDef)]
-    return names
+    return [name for src in AUTOGRADED[question].solution for name in defined_functions(src)]
 
 
 def test_points_add_up_to_the_course_file():
@@ -65,8 +55,8 @@ def test_question_has_public_and_hidden_tests_and_hidden_ones_decide(name):
 @pytest.mark.parametrize("name", sorted(AUTOGRADED))
 def test_reference_passes_every_test(reference, name):
     for test in AUTOGRADED[name].tests:
-        outcome = run_test(reference, test)
-        assert outcome.passed, f"{name} test {test.index}: {outcome.message}"
+        failure = run_test(reference, test)
+        assert failure is None, f"{name} test {test.index}: {failure}"
 
 
 @pytest.mark.parametrize(
@@ -75,7 +65,7 @@ def test_reference_passes_every_test(reference, name):
 def test_bug_fails_a_hidden_test(reference, question, label, source):
     ns = with_variant(reference, source)
     hidden = [t for t in AUTOGRADED[question].tests if t.hidden]
-    failed = [t.index for t in hidden if not run_test(ns, t).passed]
+    failed = [t.index for t in hidden if run_test(ns, t) is not None]
     assert failed, f"{question}: the bug '{label}' passes every hidden test"
 
 
@@ -85,8 +75,8 @@ def test_bug_fails_a_hidden_test(reference, question, label, source):
 def test_correct_alternative_passes_every_test(reference, question, label, source):
     ns = with_variant(reference, source)
     for test in AUTOGRADED[question].tests:
-        outcome = run_test(ns, test)
-        assert outcome.passed, f"{question} '{label}' fails test {test.index}: {outcome.message}"
+        failure = run_test(ns, test)
+        assert failure is None, f"{question} '{label}' fails test {test.index}: {failure}"
 
 
 @pytest.mark.parametrize("name", sorted(AUTOGRADED))
@@ -94,7 +84,7 @@ def test_blank_answer_fails_every_test(reference, name):
     ns = dict(reference)
     for fn in _function_name(name):
         exec(f"def {fn}(*args, **kwargs):\n    ...\n", ns)
-    passed = [t.index for t in AUTOGRADED[name].tests if run_test(ns, t).passed]
+    passed = [t.index for t in AUTOGRADED[name].tests if run_test(ns, t) is None]
     assert not passed, f"{name}: a blank answer passes tests {passed}"
 
 

@@ -2,32 +2,20 @@
 
 The reference code is the solution code of the source notebook; the library is
 diffcourse.* (the same names and signatures). A library function that does not exist
-yet skips its test with a reason that names it. Randomness: both sides draw from
+fails its test, naming it. Randomness: both sides draw from
 equally seeded generators in the same order, so samplers must agree exactly.
 """
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 import torch
-from ps2_variants.notebook import load_questions, reference_namespace
+from notebook_harness import library, namespace, parse
 
 
 @pytest.fixture(scope="module")
 def ref():
-    return reference_namespace(load_questions())
-
-
-def lib(module: str, name: str):
-    try:
-        mod = importlib.import_module(f"diffcourse.{module}")
-    except ImportError:
-        pytest.skip(f"diffcourse.{module} does not exist yet")
-    if not hasattr(mod, name):
-        pytest.skip(f"diffcourse.{module}.{name} does not exist yet")
-    return getattr(mod, name)
+    return namespace(parse("ps2"))
 
 
 def close(a, b, tol=1e-10):
@@ -41,7 +29,7 @@ def schedule(T=1000):
 
 
 def random_mixture(g, K=4, D=2):
-    GaussianMixture = lib("scores", "GaussianMixture")
+    GaussianMixture = library("scores", "GaussianMixture")
     A = torch.randn(K, D, D, generator=g, dtype=torch.float64) * 0.5
     covs = A @ A.transpose(1, 2) + 0.05 * torch.eye(D, dtype=torch.float64)
     weights = torch.rand(K, generator=g, dtype=torch.float64) + 0.1
@@ -50,7 +38,7 @@ def random_mixture(g, K=4, D=2):
 
 
 def test_gmm_noised_score(ref):
-    theirs = lib("scores", "gmm_noised_score")
+    theirs = library("scores", "gmm_noised_score")
     g = torch.Generator().manual_seed(0)
     for D in (2, 3):
         mix = random_mixture(g, D=D)
@@ -62,7 +50,7 @@ def test_gmm_noised_score(ref):
 
 
 def test_tweedie_x0(ref):
-    theirs = lib("scores", "tweedie_x0")
+    theirs = library("scores", "tweedie_x0")
     g = torch.Generator().manual_seed(1)
     for shape in [(8, 2), (4, 1, 3, 3)]:
         x = torch.randn(*shape, generator=g, dtype=torch.float64)
@@ -72,9 +60,9 @@ def test_tweedie_x0(ref):
 
 
 def test_langevin_step_and_samplers(ref):
-    step = lib("langevin", "langevin_step")
-    langevin = lib("langevin", "langevin")
-    annealed = lib("langevin", "annealed_langevin")
+    step = library("langevin", "langevin_step")
+    langevin = library("langevin", "langevin")
+    annealed = library("langevin", "annealed_langevin")
     g = torch.Generator().manual_seed(2)
     x = torch.randn(16, 2, generator=g, dtype=torch.float64)
     s = torch.randn(16, 2, generator=g, dtype=torch.float64)
@@ -98,8 +86,8 @@ def test_langevin_step_and_samplers(ref):
 
 
 def test_euler_and_heun_steps(ref):
-    euler = lib("ode", "euler_step")
-    heun = lib("ode", "heun_step")
+    euler = library("ode", "euler_step")
+    heun = library("ode", "heun_step")
     g = torch.Generator().manual_seed(5)
     for shape in [(6, 2), (3, 1, 2, 2)]:
         x = torch.randn(*shape, generator=g, dtype=torch.float64)
@@ -118,7 +106,7 @@ def test_euler_and_heun_steps(ref):
 
 
 def test_pf_ode_sample(ref):
-    theirs = lib("ode", "pf_ode_sample")
+    theirs = library("ode", "pf_ode_sample")
     g = torch.Generator().manual_seed(6)
     x_T = torch.randn(32, 2, generator=g, dtype=torch.float64)
 
@@ -136,7 +124,7 @@ def test_pf_ode_sample(ref):
 
 
 def test_ddim_step(ref):
-    theirs = lib("samplers", "ddim_step")
+    theirs = library("samplers", "ddim_step")
     ac = schedule()
     g = torch.Generator().manual_seed(7)
     t = torch.tensor([999, 500, 37, 5, 1, 0])
@@ -152,7 +140,7 @@ def test_ddim_step(ref):
 
 
 def test_timesteps(ref):
-    theirs = lib("schedules", "timesteps")
+    theirs = library("schedules", "timesteps")
     for spacing in ("leading", "trailing", "linspace"):
         for n, T in [(10, 1000), (50, 1000), (7, 1000), (16, 1000), (9, 200), (3, 100)]:
             assert torch.equal(ref["timesteps"](n, T, spacing), theirs(n, T, spacing)), (
@@ -163,7 +151,7 @@ def test_timesteps(ref):
 
 
 def test_ddim_sample(ref):
-    theirs = lib("samplers", "ddim_sample")
+    theirs = library("samplers", "ddim_sample")
     ac = schedule()
 
     def model(x, t, labels=None):

@@ -2,33 +2,30 @@
 hidden test of its question, every catalogued correct alternative passes all tests.
 
 The catalogs are tests/assignments/ps3_variants/<question>.py; the test cells come
-straight from assignments/ps3/ps3.ipynb (see ps3_variants/harness.py). Quality
+straight from assignments/ps3/ps3.ipynb (see notebook_harness.py). Quality
 checks on the pretrained model run in test_ps3_quality.py, not here.
 """
 
 from __future__ import annotations
 
 import ast
-import importlib.util
-import sys
-from pathlib import Path
+import importlib
 
 import pytest
+from notebook_harness import parse, run_question
 
-_spec = importlib.util.spec_from_file_location(
-    "ps3_harness", Path(__file__).parent / "ps3_variants" / "harness.py"
-)
-harness = sys.modules.setdefault("ps3_harness", importlib.util.module_from_spec(_spec))
-if not hasattr(harness, "parse"):
-    _spec.loader.exec_module(harness)
+NB = parse("ps3")
+AUTOGRADED = list(NB.autograded)
 
-NB = harness.parse()
-AUTOGRADED = [name for name, q in NB.questions.items() if not q.manual]
+
+def load_catalog(question: str):
+    """ps3_variants/<question>.py: FUNCTION, BUGS and CORRECT (name -> source)."""
+    return importlib.import_module(f"ps3_variants.{question}")
 
 
 def _cases(kind: str):
     for q in AUTOGRADED:
-        catalog = harness.load_catalog(q)
+        catalog = load_catalog(q)
         for name in getattr(catalog, kind):
             yield pytest.param(q, name, id=f"{q}-{name}")
 
@@ -39,7 +36,7 @@ def test_every_autograded_question_has_a_catalog_and_public_and_hidden_tests():
         cells = NB.questions[q].tests
         assert any(not c.hidden for c in cells), f"{q} has no public test"
         assert sum(c.hidden for c in cells) >= 2, f"{q} has fewer than two hidden tests"
-        catalog = harness.load_catalog(q)
+        catalog = load_catalog(q)
         assert len(catalog.BUGS) >= 5, f"{q}: catalog lists only {len(catalog.BUGS)} bugs"
         assert len(catalog.CORRECT) >= 2, f"{q}: catalog lists too few correct alternatives"
 
@@ -59,14 +56,14 @@ def test_points_add_up_to_100():
 
 @pytest.mark.parametrize("question", AUTOGRADED)
 def test_reference_passes_every_test(question):
-    failures = [err for _, err in harness.run_tests(NB, question) if err]
+    failures = [err for _, err in run_question(NB, question) if err]
     assert not failures, f"the reference fails {question}: {failures}"
 
 
 @pytest.mark.parametrize("question,bug", list(_cases("BUGS")))
 def test_bug_fails_a_hidden_test(question, bug):
-    source = harness.load_catalog(question).BUGS[bug]
-    results = harness.run_tests(NB, question, source)
+    source = load_catalog(question).BUGS[bug]
+    results = run_question(NB, question, source)
     assert any(err for cell, err in results if cell.hidden), (
         f"bug {bug!r} of {question} passes every hidden test"
     )
@@ -74,16 +71,16 @@ def test_bug_fails_a_hidden_test(question, bug):
 
 @pytest.mark.parametrize("question,alternative", list(_cases("CORRECT")))
 def test_correct_alternative_passes_every_test(question, alternative):
-    source = harness.load_catalog(question).CORRECT[alternative]
-    failures = [err for _, err in harness.run_tests(NB, question, source) if err]
+    source = load_catalog(question).CORRECT[alternative]
+    failures = [err for _, err in run_question(NB, question, source) if err]
     assert not failures, f"correct alternative {alternative!r} of {question} fails: {failures}"
 
 
 @pytest.mark.parametrize("question", AUTOGRADED)
 def test_placeholder_fails_every_hidden_test(question):
     """What a student who wrote nothing submits: the function body is `...`."""
-    function = harness.load_catalog(question).FUNCTION
+    function = load_catalog(question).FUNCTION
     stub = f"def {function}(*args, **kwargs):\n    ...\n"
-    results = harness.run_tests(NB, question, stub)
+    results = run_question(NB, question, stub)
     passing = [cell.source.splitlines()[:3] for cell, err in results if err is None]
     assert not passing, f"a blank {function} passes tests of {question}: {passing}"

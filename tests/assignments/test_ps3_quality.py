@@ -9,21 +9,13 @@ Skipped when the checkpoint is not there.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+import importlib
 
 import pytest
 import torch
+from notebook_harness import parse, run_question
 
-_spec = importlib.util.spec_from_file_location(
-    "ps3_harness", Path(__file__).parent / "ps3_variants" / "harness.py"
-)
-harness = sys.modules.setdefault("ps3_harness", importlib.util.module_from_spec(_spec))
-if not hasattr(harness, "parse"):
-    _spec.loader.exec_module(harness)
-
-NB = harness.parse()
+NB = parse("ps3")
 WITH_QUALITY = [q for q, Q in NB.questions.items() if any(c.quality for c in Q.tests)]
 
 # Bugs whose quality check must fail too (each also fails a step-level hidden test).
@@ -50,7 +42,7 @@ def pretrained_model():
 
 
 def _quality_results(question, source=None):
-    results = harness.run_tests(NB, question, source, quality=True)
+    results = run_question(NB, question, source, quality=True)
     return [(cell, err) for cell, err in results if cell.quality]
 
 
@@ -67,6 +59,6 @@ def test_reference_passes_quality_checks(question):
 
 @pytest.mark.parametrize("question,bug", QUALITY_BUGS)
 def test_bug_fails_quality_check(question, bug):
-    source = harness.load_catalog(question).BUGS[bug]
+    source = importlib.import_module(f"ps3_variants.{question}").BUGS[bug]
     results = _quality_results(question, source)
     assert results and all(err for _, err in results), f"{question} {bug} passes its quality check"

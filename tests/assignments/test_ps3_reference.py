@@ -1,41 +1,21 @@
 """Problem set 3's reference solutions (and given helpers) agree with the course library.
 
 Each reference is the solution code extracted from assignments/ps3/ps3.ipynb and
-run in a kernel-like namespace (ps3_variants/harness.py). It is compared with
+run in a kernel-like namespace (notebook_harness.py). It is compared with
 the library's implementation (diffcourse.guidance, samplers, schedules,
 interpolation, illusions, inverse, sds) on random float64 inputs with per-sample
-timesteps; a library function that does not exist yet is skipped, naming it.
+timesteps; a library function that does not exist fails its test, naming it.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import sys
-from pathlib import Path
 
-import pytest
 import torch
+from notebook_harness import library, namespace, parse
 
-_spec = importlib.util.spec_from_file_location(
-    "ps3_harness", Path(__file__).parent / "ps3_variants" / "harness.py"
-)
-harness = sys.modules.setdefault("ps3_harness", importlib.util.module_from_spec(_spec))
-if not hasattr(harness, "parse"):
-    _spec.loader.exec_module(harness)
-
-NB = harness.parse()
-REF = harness.base_namespace(NB)
-
-
-def library(module: str, name: str):
-    try:
-        mod = importlib.import_module(f"diffcourse.{module}")
-    except ImportError:
-        pytest.skip(f"diffcourse.{module} does not exist yet")
-    if not hasattr(mod, name):
-        pytest.skip(f"diffcourse.{module}.{name} does not exist yet")
-    return getattr(mod, name)
+NB = parse("ps3")
+REF = namespace(NB)
 
 
 def cosine_abar():
@@ -129,12 +109,9 @@ def test_multiview_prediction_matches_library():
 
 
 def test_view_classes_match_library():
-    illusions = pytest.importorskip("diffcourse.illusions")
     x = torch.randn(2, 1, 8, 8, dtype=torch.float64)
     for name in ("Identity", "Rot90", "Rot180", "HFlip", "VFlip"):
-        if not hasattr(illusions, name):
-            pytest.skip(f"diffcourse.illusions.{name} does not exist yet")
-        ours, theirs = REF[name](), getattr(illusions, name)()
+        ours, theirs = REF[name](), library("illusions", name)()
         assert torch.equal(ours.apply(x), theirs.apply(x)), name
         assert torch.equal(ours.inverse(x), theirs.inverse(x)), name
 
