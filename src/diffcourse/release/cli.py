@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -28,8 +29,23 @@ def build_course(course: Course, only: list[str] | None, opts: BuildOptions) -> 
     return [build_assignment(course, a, opts) for a in wanted]
 
 
+# A student zip published on the site, as the site build names it.
+_SITE_DOWNLOAD = re.compile(r"downloads/([a-z0-9_]+)-student\.zip!")
+# Evidence that another assignment's handout gives away a secret: single generic code
+# lines (a loop header, a dtype cast) recur across problem sets by chance.
+CROSS_ASSIGNMENT_MIN_SOLUTION_LINES = 2
+
+
 def check_site(course: Course, site: Path, now: dt.datetime | None = None) -> list[str]:
-    """Leak scan of the built site for every assignment not yet due; returns the problems."""
+    """Leak scan of the built site for every assignment not yet due; returns the problems.
+
+    Pages are public from the start, so any secret of an assignment not due at `now`
+    found there is a leak. A student zip of assignment X is public from X's release, so
+    a secret of another assignment Y counts only if Y is still open then (problem set 3
+    may give away problem set 2's DDIM step once problem set 2 is due), and only with
+    real evidence: a hidden-test message, or at least two solution lines of one question
+    in one file (hidden-test set-up lines are generic across problem sets).
+    """
     from diffcourse.release import leaks
     from diffcourse.release.notebook import read_source_notebook
 
@@ -37,14 +53,26 @@ def check_site(course: Course, site: Path, now: dt.datetime | None = None) -> li
     if not Path(site).exists():
         return []
     problems = []
-    for a in course.notebook_assignments:
-        if a.due <= now:
+    for owner in course.notebook_assignments:
+        if owner.due <= now:
             continue  # solutions may be published once the assignment is due
-        path = notebook_path(course, a)
+        path = notebook_path(course, owner)
         if not path.exists():
             continue
+        cross: dict[tuple[str, str | None], list[leaks.Leak]] = {}
         for leak in leaks.scan([Path(site)], [read_source_notebook(path)]):
-            problems.append(f"{a.id} {leak}")
+            match = _SITE_DOWNLOAD.search(leak.where.replace("\\", "/"))
+            handout = course.assignment(match.group(1)) if match else None
+            if handout is None or handout.id == owner.id:
+                problems.append(f"{owner.id} {leak}")
+            elif owner.due > handout.release and leak.kind != "hidden test line":
+                cross.setdefault((leak.where, leak.question), []).append(leak)
+        for found in cross.values():
+            solution_lines = [lk for lk in found if lk.kind == "solution line"]
+            if len(solution_lines) < len(found) or (
+                len(solution_lines) >= CROSS_ASSIGNMENT_MIN_SOLUTION_LINES
+            ):
+                problems.extend(f"{owner.id} {lk}" for lk in found)
     return problems
 
 

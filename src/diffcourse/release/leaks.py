@@ -69,6 +69,7 @@ class Leak:
     where: str
     question: str | None
     what: str
+    kind: str = ""  # the needle kind for text matches; empty for file-level problems
 
     def __str__(self) -> str:
         q = f"{self.question}: " if self.question else ""
@@ -219,7 +220,9 @@ def scan(
             for needle in all_needles:
                 if needle.text in flat:
                     excerpt = needle.text if len(needle.text) <= 70 else needle.text[:67] + "..."
-                    leaks.append(Leak(name, needle.question, f"{needle.kind} '{excerpt}'"))
+                    leaks.append(
+                        Leak(name, needle.question, f"{needle.kind} '{excerpt}'", needle.kind)
+                    )
     return leaks
 
 
