@@ -13,7 +13,6 @@ DIST   := dist
 # One assignment for `make assignment A=ps1`.
 A      ?=
 
-export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help
 help: ## List the targets
