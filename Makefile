@@ -49,7 +49,6 @@ browser-deps: ## Install Debian's headless Chromium for the browser tests
 release: $(STAMP) node-deps ## Build and prove the whole release into dist/ (the main job)
 	$(PY) -m diffcourse.release build --all
 	$(MAKE) --no-print-directory site
-	$(PY) -m diffcourse.release check-site
 
 .PHONY: student
 student: $(STAMP) ## Build the student notebooks and zips of every assignment
@@ -72,8 +71,18 @@ figures: $(STAMP) ## Regenerate the site's figures and animations (only those wh
 	$(PY) -m diffcourse.site.figures
 
 .PHONY: site
-site: $(STAMP) node-deps figures ## Build the course site into dist/site (mkdocs --strict)
+site: $(STAMP) node-deps figures ## Build the course site into dist/site (mkdocs --strict) and scan it for leaks
+	@$(MAKE) --no-print-directory $(SITE_INDEX)
+
+# The site is rebuilt only when one of its inputs is newer than its index page. A
+# sub-make reads the list, so figures and zips made a moment ago count.
+SITE_INDEX  := $(DIST)/site/index.html
+SITE_INPUTS  = mkdocs.yml course.yml package-lock.json $(wildcard $(DIST)/*/*-student.zip) \
+  $(shell find site lectures src/diffcourse build/figures -type f -not -path '*/__pycache__/*' 2>/dev/null)
+$(SITE_INDEX): $(SITE_INPUTS)
 	$(PY) -m diffcourse.site.build
+	$(PY) -m diffcourse.release check-site
+	@touch $@
 
 .PHONY: serve
 serve: $(STAMP) node-deps figures ## Preview the site with live reload on http://127.0.0.1:8000
