@@ -78,6 +78,7 @@ site: $(STAMP) node-deps figures ## Build the course site into dist/site (mkdocs
 # sub-make reads the list, so figures and zips made a moment ago count.
 SITE_INDEX  := $(DIST)/site/index.html
 SITE_INPUTS  = mkdocs.yml course.yml package-lock.json $(wildcard $(DIST)/*/*-student.zip) \
+  $(wildcard $(DIST)/*/grading-report.json) \
   $(shell find site lectures src/diffcourse build/figures -type f -not -path '*/__pycache__/*' 2>/dev/null)
 $(SITE_INDEX): $(SITE_INPUTS)
 	$(PY) -m diffcourse.site.build

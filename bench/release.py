@@ -86,7 +86,8 @@ def main() -> None:
                 f"grading {report['assignment']} reference: {ref['total']:g}/{ref['possible']:g}, "
                 f"{ref['wall_s']:.1f} s wall, {ref['cpu_s']:.1f} s CPU "
                 f"({verdict(ref['cpu_s'], TARGETS['cpu_s'])}), {ref['peak_rss_mb']:.0f} MB peak "
-                f"({verdict(ref['peak_rss_mb'], TARGETS['peak_rss_mb'])})"
+                f"({verdict(ref['peak_rss_mb'], TARGETS['peak_rss_mb'])}; "
+                f"{ref.get('peak_anon_mb') or float('nan'):.0f} MB of it anonymous)"
             )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -51,6 +51,8 @@ def test_grading_report_has_the_measured_figures(good_build):
         "q2": {"score": 4.0, "possible": 4.0},
     }
     assert 0 < ref["peak_rss_mb"] < 2000 and 0 < ref["cpu_s"] < 120
+    # anonymous memory is part of the resident figure, and a real part of it
+    assert 10 < ref["peak_anon_mb"] < ref["peak_rss_mb"]
     assert report["gradescope"]["memory_mb"] >= 768 and report["cell_timeout_s"] == 3
 
 

@@ -112,6 +112,36 @@ def test_download_link_stub_and_failure(course):
     assert fmt_datetime(ps1.due) in dates and fmt_datetime(ps1.release) in dates
 
 
+def test_grading_costs_show_each_measured_reference_and_name_the_missing(course):
+    report = {
+        "reference": {
+            "total": 60,
+            "possible": 60,
+            "cpu_s": 19.6,
+            "wall_s": 21.2,
+            "peak_rss_mb": 612.4,
+            "peak_anon_mb": 431.0,
+        },
+        "gradescope": {
+            "memory_mb": 1536,
+            "timeout_minutes": 10,
+            "cpu": "0.5 vCPU (default) is enough",
+        },
+    }
+    ctx = dataclasses.replace(
+        ctx_for(course, "staff/release-guide.md"), grading_reports={"ps1": report}
+    )
+    table = expand_macros("{{ grading_costs }}", ctx).splitlines()
+    ps1 = next(row for row in table if row.startswith("| ps1 |"))
+    for shown in ("60 / 60", "20 s", "21 s", "612 MB (431 MB)", "1536 MB", "10 min"):
+        assert shown in ps1
+    others = [a.id for a in course.notebook_assignments if a.id != "ps1"]
+    assert others
+    for aid in others:
+        row = next(row for row in table if row.startswith(f"| {aid} |"))
+        assert "not measured yet" in row
+
+
 def test_every_lecture_gets_its_date_and_topics(course):
     for lec in course.lectures:
         header = lecture_header(course, lec.notes)

@@ -426,6 +426,9 @@ def _run_gates(aid, assignment, src, nb_path, modules, dist_dir, build_dir, stam
                 "wall_s": round(outcome.wall_s, 2),
                 "cpu_s": round(outcome.cpu_s, 2),
                 "peak_rss_mb": round(outcome.peak_rss_mb, 1),
+                "peak_anon_mb": (
+                    None if outcome.peak_anon_mb is None else round(outcome.peak_anon_mb, 1)
+                ),
             },
             "cell_timeout_s": assignment.cell_timeout,
             "targets": {"peak_rss_mb": gates.MEMORY_TARGET_MB, "cpu_s": gates.CPU_TARGET_S},

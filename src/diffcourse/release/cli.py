@@ -147,7 +147,9 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(json.dumps({q: f"{s:g}/{p:g}" for q, (s, p) in out.scores.items()}, indent=2))
         status = "completed" if out.completed else f"NOT completed: {out.reason}"
+        anon = "" if out.peak_anon_mb is None else f" ({out.peak_anon_mb:.0f} MB anonymous)"
         print(
             f"{status}; {out.wall_s:.1f} s wall, {out.cpu_s:.1f} s CPU, "
-            f"{out.peak_rss_mb:.0f} MB peak; results in {Path(args.out) / 'results.json'}"
+            f"{out.peak_rss_mb:.0f} MB peak resident{anon}; "
+            f"results in {Path(args.out) / 'results.json'}"
         )

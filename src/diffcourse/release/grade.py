@@ -7,7 +7,10 @@ fails here exactly as it would on Gradescope. If Otter dies, crashes or runs
 past the guard, the process tree is killed and a results.json is written
 anyway, with a failure message for every question: grading never loses a
 submission. While it runs, the whole process tree (otter and its kernel) is
-polled with psutil for peak resident memory and CPU time.
+polled with psutil for peak resident memory and CPU time, and for peak anonymous
+memory: resident memory also counts pages of torch's shared libraries, which the
+kernel can drop and re-read under a container's limit and which read higher in a
+freshly installed environment; anonymous memory is what a limit cannot reclaim.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class GradeOutcome:
     wall_s: float
     cpu_s: float
     peak_rss_mb: float
+    peak_anon_mb: float | None = None  # None where /proc/<pid>/smaps_rollup does not exist
     log: str = ""
     scores: dict = field(default_factory=dict)
 
@@ -94,6 +98,22 @@ def _tree(proc: psutil.Process) -> list[psutil.Process]:
         return []
 
 
+# Linux 4.14+; elsewhere anonymous memory is not reported
+SMAPS_ROLLUP = Path("/proc/self/smaps_rollup").is_file()
+
+
+def _anonymous_bytes(pid: int) -> int:
+    """Anonymous resident memory of one process; 0 for one that exited or is a zombie."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Anonymous:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def _kill_tree(proc: psutil.Process) -> None:
     for p in reversed(_tree(proc)):
         try:
@@ -133,21 +153,25 @@ def grade_submission(
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     peak_rss = 0
+    peak_anon = 0
     cpu_seen: dict[int, float] = {}
     with open(log_path, "w", encoding="utf-8") as log:
         popen = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=out_dir)
         proc = psutil.Process(popen.pid)
         timed_out = False
         while popen.poll() is None:
-            rss = 0
+            rss, anon = 0, 0
             for p in _tree(proc):
                 try:
                     rss += p.memory_info().rss
                     t = p.cpu_times()
                     cpu_seen[p.pid] = t.user + t.system
                 except psutil.Error:
-                    pass
+                    continue
+                if SMAPS_ROLLUP:
+                    anon += _anonymous_bytes(p.pid)
             peak_rss = max(peak_rss, rss)
+            peak_anon = max(peak_anon, anon)
             if time.monotonic() - start > guard_seconds:
                 timed_out = True
                 _kill_tree(proc)
@@ -192,6 +216,7 @@ def grade_submission(
         wall_s=wall,
         cpu_s=cpu,
         peak_rss_mb=peak_rss / 2**20,
+        peak_anon_mb=peak_anon / 2**20 if SMAPS_ROLLUP else None,
         log=log_text,
         scores=scores,
     )

@@ -46,3 +46,9 @@ def student_zip(assignment_id: str) -> Path:
     """Where the release writes an assignment's student zip (under DIFFCOURSE_DIST_DIR)."""
     dist = Path(os.environ.get(DIST_DIR_ENV) or DIST_DIR)
     return dist / assignment_id / f"{assignment_id}-student.zip"
+
+
+def grading_report(assignment_id: str) -> Path:
+    """Where the release writes what grading the reference cost (gate a's measurement)."""
+    dist = Path(os.environ.get(DIST_DIR_ENV) or DIST_DIR)
+    return dist / assignment_id / "grading-report.json"

@@ -18,6 +18,7 @@ serve`) the download link becomes a notice; otherwise the build fails and says w
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -32,6 +33,7 @@ from diffcourse.site import (
     DOWNLOADS_ENV,
     FIGURES_DIR,
     NODE_MODULES,
+    grading_report,
     site_course,
     student_zip,
 )
@@ -74,6 +76,19 @@ def _downloads_mode() -> str:
     return mode
 
 
+def _grading_reports(course) -> dict[str, dict]:
+    """The release's grading reports that exist (a site built before the release has none)."""
+    reports = {}
+    for a in course.notebook_assignments:
+        path = grading_report(a.id)
+        if path.is_file():
+            try:
+                reports[a.id] = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as e:
+                raise PluginError(f"{path}: not JSON ({e}); run make release") from None
+    return reports
+
+
 def on_startup(command, dirty):
     _state["command"] = command
 
@@ -81,6 +96,7 @@ def on_startup(command, dirty):
 def on_config(config):
     course = _course()
     _state["course"] = course
+    _state["grading_reports"] = _grading_reports(course)
     config.site_name = f"{course.code}: {course.title}"
     config.site_description = course.description
     config.copyright = f"{course.code}: {course.title}, {course.term}"
@@ -142,6 +158,7 @@ def on_page_markdown(markdown, page, config, files):
         page_uri=uri,
         page_uris=frozenset(f.src_uri for f in files),
         downloads=_downloads_mode(),
+        grading_reports=_state["grading_reports"],
     )
     try:
         markdown = expand_macros(markdown, ctx)

@@ -16,8 +16,8 @@ import importlib
 import inspect
 import posixpath
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from diffcourse.course import Assignment, Course
 
@@ -36,6 +36,8 @@ class PageContext:
     page_uri: str  # the page's path inside the site, e.g. "assignments/ps1.md"
     page_uris: frozenset[str]  # every page and file of the site (to link only what exists)
     downloads: str = "require"  # "require" | "stub"
+    # assignment id -> its dist/<id>/grading-report.json (the release's measurement)
+    grading_reports: Mapping[str, dict] = field(default_factory=dict)
 
     def link(self, target_uri: str) -> str:
         """A link to target_uri (a site path) relative to this page."""
@@ -361,6 +363,29 @@ def release_guide(ctx: PageContext) -> str:
     return "release guide (site/staff/release-guide.md, not written yet)"
 
 
+def grading_costs(ctx: PageContext) -> str:
+    """What grading each reference cost at the last release, and the Gradescope settings."""
+    rows = [
+        "| Problem set | Reference score | CPU time | Wall time | Peak memory, resident"
+        " (anonymous) | Gradescope memory | Timeout | CPU |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for a in ctx.course.notebook_assignments:
+        report = ctx.grading_reports.get(a.id)
+        if report is None:
+            rows.append(f"| {a.id} | not measured yet: run `make release` | | | | | | |")
+            continue
+        ref, gs = report["reference"], report["gradescope"]
+        anon = ref.get("peak_anon_mb")
+        memory = f"{ref['peak_rss_mb']:.0f} MB" + ("" if anon is None else f" ({anon:.0f} MB)")
+        rows.append(
+            f"| {a.id} | {ref['total']:g} / {ref['possible']:g} | {ref['cpu_s']:.0f} s"
+            f" | {ref['wall_s']:.0f} s | {memory} | {gs['memory_mb']} MB"
+            f" | {gs['timeout_minutes']} min | {_escape_cell(gs['cpu'])} |"
+        )
+    return "\n".join(rows)
+
+
 def _first_paragraphs(doc: str | None) -> str:
     return inspect.cleandoc(doc) if doc else "(no docstring)"
 
@@ -452,6 +477,7 @@ BLOCKS: dict[str, Callable[..., str]] = {
     "assignment_title": assignment_title,
     "assignment_howto": assignment_howto,
     "release_guide": release_guide,
+    "grading_costs": grading_costs,
     "api": api,
 }
 
