@@ -98,11 +98,17 @@ def ddim_step(
     kind = normalize_prediction_type(prediction_type)
     if model_output.shape != x_t.shape:
         raise ValueError(f"model_output must have x_t's shape {tuple(x_t.shape)}")
-    t = _as_batch_t(t, x_t)
-    t_prev = _as_batch_t(t_prev, x_t)
-    if torch.any(t_prev >= t):
-        raise ValueError("t_prev must be smaller than t for every sample")
-    abar_t = abar_at(alphas_cumprod, t)  # (B,), in the schedule's precision
+    if isinstance(t, int) and isinstance(t_prev, int):
+        # One timestep for the whole batch (the samplers' case): 0-d coefficients, which
+        # multiply faster than (B, 1, ..., 1) ones.
+        if t_prev >= t:
+            raise ValueError("t_prev must be smaller than t")
+    else:
+        t = _as_batch_t(t, x_t)
+        t_prev = _as_batch_t(t_prev, x_t)
+        if torch.any(t_prev >= t):
+            raise ValueError("t_prev must be smaller than t for every sample")
+    abar_t = abar_at(alphas_cumprod, t)  # (B,) or 0-d, in the schedule's precision
     abar_prev = abar_at(alphas_cumprod, t_prev)
     sqrt_a, sqrt_1m_a = expand_to(abar_t.sqrt(), x_t), expand_to((1 - abar_t).sqrt(), x_t)
     # x0_hat and eps_hat from the output: forward.py's conversions, written out here to
@@ -256,11 +262,10 @@ def ddim_sample(
     for i, step in enumerate(grid):
         prev = grid[i + 1] if i + 1 < len(grid) else -1
         t = torch.full((B,), step, dtype=torch.int64, device=x.device)  # (B,)
-        t_prev = torch.full((B,), prev, dtype=torch.int64, device=x.device)
         out = predict(x, t)
         noise = _noise_like(x, generator) if eta > 0 else None
-        x = ddim_step(
-            out, t, t_prev, x, alphas_cumprod, eta, noise, prediction_type, clip_sample, clip_range
+        x = ddim_step(  # int timesteps: the same for the whole batch
+            out, step, prev, x, alphas_cumprod, eta, noise, prediction_type, clip_sample, clip_range
         )
         if return_trajectory:
             trajectory.append(x)

@@ -141,6 +141,31 @@ def test_ddim_step_uses_the_given_previous_timestep(abar_cosine, randn):
         ddim_step(out, t, torch.tensor([500, 10]), x_t, abar_cosine, eta=0.5)
 
 
+@pytest.mark.parametrize("eta", [0.0, 0.5])
+@pytest.mark.parametrize("t, t_prev", [(600, 500), (40, -1)])
+def test_ddim_step_int_timesteps_equal_a_uniform_batch(abar_cosine, randn, eta, t, t_prev):
+    # the samplers pass ints (0-d coefficients, a fast path); it must be the same step
+    x_t, out, noise = randn(4, 4, seed=21), randn(4, 4, seed=22), randn(4, 4, seed=23)
+    z = noise if eta else None
+    batch = ddim_step(out, torch.full((4,), t), torch.full((4,), t_prev), x_t, abar_cosine, eta, z)
+    scalar = ddim_step(out, t, t_prev, x_t, abar_cosine, eta, z, clip_sample=False)
+    torch.testing.assert_close(scalar, batch, rtol=0, atol=0)
+    clipped = ddim_step(out * 30, t, t_prev, x_t, abar_cosine, eta, z, clip_sample=True)
+    clipped_batch = ddim_step(
+        out * 30,
+        torch.full((4,), t),
+        torch.full((4,), t_prev),
+        x_t,
+        abar_cosine,
+        eta,
+        z,
+        clip_sample=True,
+    )
+    torch.testing.assert_close(clipped, clipped_batch, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="t_prev"):
+        ddim_step(out, t_prev, t_prev, x_t, abar_cosine)
+
+
 def test_clipping_recomputes_eps_from_the_clipped_x0(abar_cosine, randn):
     # At t = 999 (cosine), x0_hat = model error * 2e4. Keeping the network's eps after
     # clipping x0 (diffusers' default) is the digits-model failure; we recompute it.
