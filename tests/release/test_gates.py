@@ -181,6 +181,20 @@ def test_site_leak_scan_before_and_after_the_due_date(good_build, tmp_path):
     assert check_site(course, site, now=dt.datetime(2027, 2, 1)) == []
 
 
+def test_building_an_assignment_leaves_the_site_to_its_own_scan(fixture_course):
+    # Staff edit one problem set after a release: the site on disk is the previous one and
+    # holds other handouts. The assignment's gates prove its own handout; `check-site`
+    # judges the rebuilt site (here it still finds the planted line).
+    fc = fixture_course
+    page = fc.dist / "site" / "ps" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<pre>scaled_values = np.asarray(x, dtype=float) * a</pre>")
+    result = fc.build_one("fx1")
+    assert result.rebuilt and "c" in result.gates_run
+    problems = check_site(fc.course, fc.dist / "site", now=dt.datetime(2027, 1, 15))
+    assert len(problems) == 1 and problems[0].startswith("fx1 q1: solution line")
+
+
 # -- broken fixtures ---------------------------------------------------------------------
 
 

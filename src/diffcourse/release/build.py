@@ -393,10 +393,10 @@ def _run_gates(aid, assignment, src, nb_path, modules, dist_dir, build_dir, stam
         if ag_nb.exists():
             forbidden[ag_nb.read_bytes()] = "Otter's autograder notebook"
         vendor_dir = dist_dir / "student" / "diffcourse" if modules else None
+        # This assignment's handout only. The site is scanned as a whole by `check-site`
+        # once it is rebuilt (make site): the one on disk now predates this build, and it
+        # holds other assignments' handouts, which their own rules judge.
         roots = [dist_dir / "student", dist_dir / f"{aid}-student.zip"]
-        site = Path(opts.dist) / "site"
-        if site.is_dir() and dt.datetime.now() < assignment.due:
-            roots.append(site)  # solutions may appear on the site once the assignment is due
         gates.gate_leaks(
             aid,
             src,
