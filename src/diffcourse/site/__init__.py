@@ -42,13 +42,16 @@ def site_course() -> Course:
     return load_course(course_file())
 
 
+def release_dir(assignment_id: str) -> Path:
+    """An assignment's folder in the release (under DIFFCOURSE_DIST_DIR, default dist/)."""
+    return Path(os.environ.get(DIST_DIR_ENV) or DIST_DIR) / assignment_id
+
+
 def student_zip(assignment_id: str) -> Path:
-    """Where the release writes an assignment's student zip (under DIFFCOURSE_DIST_DIR)."""
-    dist = Path(os.environ.get(DIST_DIR_ENV) or DIST_DIR)
-    return dist / assignment_id / f"{assignment_id}-student.zip"
+    """Where the release writes an assignment's student zip."""
+    return release_dir(assignment_id) / f"{assignment_id}-student.zip"
 
 
 def grading_report(assignment_id: str) -> Path:
     """Where the release writes what grading the reference cost (gate a's measurement)."""
-    dist = Path(os.environ.get(DIST_DIR_ENV) or DIST_DIR)
-    return dist / assignment_id / "grading-report.json"
+    return release_dir(assignment_id) / "grading-report.json"
