@@ -20,8 +20,11 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_COURSE_FILE = REPO_ROOT / "course.yml"
 
-ASSIGNMENT_KINDS = ("problem_set", "project")
+ASSIGNMENT_KINDS = ("problem_set", "project", "exam", "presentation")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+GRADING_SCHEMES = ("percent", "points")
+PENALTY_BASES = ("score", "points")
+LATE_UNITS = {"day": 86400, "hour": 3600}
 
 
 class CourseFileError(ValueError):
@@ -75,9 +78,18 @@ class Assignment:
 
 @dataclass(frozen=True)
 class GradingComponent:
+    """A category of the final grade.
+
+    `weight` is a percentage of the final grade (scheme "percent") or the points the
+    component is worth (scheme "points"). A component without assignments is scored
+    from the participation CSV, out of `points`.
+    """
+
     name: str
     weight: float
     assignments: tuple[str, ...] = ()
+    drop_lowest: int = 0
+    points: float = 100
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,62 @@ class LatePolicy:
     penalty_percent_per_day: float
     unit: str
     grace_minutes: int
+    # "score": a late day costs that percentage of the score earned; "points": of the
+    # points possible (the score never goes below zero).
+    penalty_basis: str = "score"
+    # Late by more than this many units (after extensions): the work scores zero.
+    zero_after: int | None = None
+    # Assignments that accept no late work (any lateness past the grace: zero).
+    no_late_work: tuple[str, ...] = ()
+
+    @property
+    def unit_seconds(self) -> int:
+        return LATE_UNITS[self.unit]
+
+
+@dataclass(frozen=True)
+class GradescopePart:
+    """Where one part of a course assignment's score comes from.
+
+    `gradescope`: the Gradescope assignment's name (a column group of the gradebook
+    export, or a per-assignment "Download Grades" CSV). `container`: the GPU grading
+    container's scores.csv for this assignment. A part that `replaces` another takes
+    its place, for each student it has a score for.
+    """
+
+    part: str
+    gradescope: str | None = None
+    container: bool = False
+    autograded: bool = False
+    replaces: str | None = None
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    """A final grade (letter or Pass/Distinction) and what it takes.
+
+    `minimum` is in the scheme's unit (percent, or points); `component_minimums` maps
+    a component name to the least it must reach on its own (percent of the component,
+    or its points).
+    """
+
+    grade: str
+    minimum: float
+    component_minimums: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class GradingScheme:
+    """What the grade tools need beyond the components (course.yml `grading:`)."""
+
+    scheme: str = "percent"  # "percent" | "points"
+    bands: tuple[GradeBand, ...] = ()  # best first
+    below: str = "F"  # the grade under the lowest band
+    parts: tuple[tuple[str, tuple[GradescopePart, ...]], ...] = ()  # assignment id -> parts
+    ignore_gradescope: tuple[str, ...] = ()
+
+    def parts_of(self, assignment_id: str) -> tuple[GradescopePart, ...]:
+        return dict(self.parts)[assignment_id]
 
 
 @dataclass(frozen=True)
@@ -111,6 +179,7 @@ class Course:
     letter_cutoffs: dict[str, float]
     late_policy: LatePolicy
     policies: dict[str, Any] = field(default_factory=dict)
+    grading_scheme: GradingScheme = field(default_factory=GradingScheme)
 
     def assignment(self, assignment_id: str) -> Assignment:
         for a in self.assignments:
@@ -332,50 +401,8 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
     r.unique_ids(assignments, "assignments")
     known_ids = {a.id for a in assignments}
 
-    g = r.mapping(top["grading"], "grading", {"components", "letter_cutoffs"})
-    components = []
-    for i, comp in enumerate(g["components"] or []):
-        key = f"grading.components[{i}]"
-        comp = r.mapping(comp, key, {"name", "weight"}, {"assignments"})
-        refs = tuple(comp.get("assignments") or ())
-        for j, ref in enumerate(refs):
-            if ref not in known_ids:
-                r.fail(f"{key}.assignments[{j}]", f"unknown assignment id {ref!r}")
-        components.append(
-            GradingComponent(
-                r.text(comp["name"], f"{key}.name"),
-                r.number(comp["weight"], f"{key}.weight"),
-                refs,
-            )
-        )
-    total = sum(comp.weight for comp in components)
-    if abs(total - 100) > 1e-9:
-        r.fail("grading.components", f"weights add up to {total}, not 100")
-    graded = [ref for comp in components for ref in comp.assignments]
-    for aid in known_ids:
-        if graded.count(aid) != 1:
-            r.fail("grading.components", f"assignment {aid!r} counts {graded.count(aid)} times")
-    cutoffs = g["letter_cutoffs"]
-    if not isinstance(cutoffs, dict) or not cutoffs:
-        r.fail("grading.letter_cutoffs", "expected a mapping of letter to lowest percentage")
-    for letter, value in cutoffs.items():
-        r.number(value, f"grading.letter_cutoffs.{letter}")
-
-    lp = r.mapping(
-        top["late_policy"],
-        "late_policy",
-        {"free_late_days", "max_late_days_per_assignment", "penalty_percent_per_day", "unit"},
-        {"grace_minutes"},
-    )
-    late = LatePolicy(
-        r.integer(lp["free_late_days"], "late_policy.free_late_days"),
-        r.integer(lp["max_late_days_per_assignment"], "late_policy.max_late_days_per_assignment"),
-        r.number(lp["penalty_percent_per_day"], "late_policy.penalty_percent_per_day"),
-        r.text(lp["unit"], "late_policy.unit"),
-        r.integer(lp.get("grace_minutes", 0), "late_policy.grace_minutes"),
-    )
-    if late.penalty_percent_per_day > 100:
-        r.fail("late_policy.penalty_percent_per_day", "cannot exceed 100")
+    components, cutoffs, scheme = _read_grading(r, top["grading"], assignments)
+    late = _read_late_policy(r, top["late_policy"], known_ids)
 
     policies = r.mapping(
         top["policies"],
@@ -406,7 +433,256 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
         letter_cutoffs=dict(cutoffs),
         late_policy=late,
         policies=dict(policies),
+        grading_scheme=scheme,
     )
+
+
+# --------------------------------------------------------------------------
+# The grading and late-policy sections: everything the grade tools need.
+
+
+def _read_components(r: _Reader, raw: Any, scheme: str, assignments) -> list[GradingComponent]:
+    points_of = {a.id: a.points for a in assignments}
+    if not isinstance(raw, list) or not raw:
+        r.fail("grading.components", "expected a non-empty list of components")
+    components = []
+    for i, comp in enumerate(raw):
+        key = f"grading.components[{i}]"
+        optional = {"assignments", "drop_lowest", "points"}
+        comp = r.mapping(
+            comp, key, {"name"} if scheme == "points" else {"name", "weight"}, optional | {"weight"}
+        )
+        refs = tuple(comp.get("assignments") or ())
+        for j, ref in enumerate(refs):
+            if ref not in points_of:
+                r.fail(f"{key}.assignments[{j}]", f"unknown assignment id {ref!r}")
+        drop = r.integer(comp.get("drop_lowest", 0), f"{key}.drop_lowest")
+        if refs and drop >= len(refs):
+            r.fail(
+                f"{key}.drop_lowest", f"drops {drop} of {len(refs)} assignments: keep at least one"
+            )
+        if drop and not refs:
+            r.fail(f"{key}.drop_lowest", "a component without assignments has nothing to drop")
+        if "points" in comp and refs:
+            r.fail(
+                f"{key}.points",
+                "only a component without assignments (scored from the participation CSV)"
+                " has its own points",
+            )
+        points = r.number(comp.get("points", 100), f"{key}.points", minimum=1e-9)
+        if "weight" in comp:
+            weight = r.number(comp["weight"], f"{key}.weight")
+        else:  # points scheme: raw points (the assignments' points, or the component's own)
+            weight = float(sum(points_of[a] for a in refs)) if refs else points
+        components.append(
+            GradingComponent(r.text(comp["name"], f"{key}.name"), weight, refs, drop, points)
+        )
+    names = [c.name for c in components]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            r.fail(f"grading.components[{i}].name", f"duplicate component name {name!r}")
+    total = sum(comp.weight for comp in components)
+    if scheme == "percent" and abs(total - 100) > 1e-9:
+        r.fail("grading.components", f"weights add up to {total:g}, not 100")
+    graded = [ref for comp in components for ref in comp.assignments]
+    for a in assignments:
+        if graded.count(a.id) != 1:
+            r.fail("grading.components", f"assignment {a.id!r} counts {graded.count(a.id)} times")
+    return components
+
+
+def _read_bands(r: _Reader, g: dict, components, total: float) -> tuple[tuple[GradeBand, ...], str]:
+    if ("letter_cutoffs" in g) == ("bands" in g):
+        r.fail(
+            "grading",
+            "give exactly one of letter_cutoffs (letters) and bands (e.g. Pass/Distinction)",
+        )
+    if "letter_cutoffs" in g:
+        cutoffs = g["letter_cutoffs"]
+        if not isinstance(cutoffs, dict) or not cutoffs:
+            r.fail("grading.letter_cutoffs", "expected a mapping of letter to lowest percentage")
+        bands = [
+            GradeBand(str(k), r.number(v, f"grading.letter_cutoffs.{k}"))
+            for k, v in cutoffs.items()
+        ]
+        bands.sort(key=lambda b: -b.minimum)
+        default_below = "F"
+    else:
+        raw = g["bands"]
+        if not isinstance(raw, list) or not raw:
+            r.fail("grading.bands", "expected a list of bands, best first")
+        names = {c.name: c for c in components}
+        bands = []
+        for i, b in enumerate(raw):
+            key = f"grading.bands[{i}]"
+            b = r.mapping(b, key, {"grade", "minimum"}, {"component_minimums"})
+            mins = b.get("component_minimums") or {}
+            if not isinstance(mins, dict):
+                r.fail(
+                    f"{key}.component_minimums", "expected a mapping of component name to minimum"
+                )
+            for name, value in mins.items():
+                if name not in names:
+                    r.fail(
+                        f"{key}.component_minimums",
+                        f"unknown component {name!r} (known: {', '.join(names)})",
+                    )
+                r.number(value, f"{key}.component_minimums.{name}")
+            bands.append(
+                GradeBand(
+                    r.text(str(b["grade"]), f"{key}.grade"),
+                    r.number(b["minimum"], f"{key}.minimum"),
+                    tuple(mins.items()),
+                )
+            )
+            if i and bands[i].minimum > bands[i - 1].minimum:
+                r.fail(f"{key}.minimum", "bands are listed best first (minimums do not increase)")
+        default_below = "Fail"
+    grades = [b.grade for b in bands]
+    for b in bands:
+        if grades.count(b.grade) > 1:
+            r.fail("grading", f"grade {b.grade!r} appears twice")
+        if b.minimum > total:
+            r.fail(
+                "grading", f"grade {b.grade!r} needs {b.minimum:g}, more than the total {total:g}"
+            )
+    below = r.text(str(g.get("below", default_below)), "grading.below")
+    return tuple(bands), below
+
+
+def _read_parts(
+    r: _Reader, raw: Any, assignments
+) -> tuple[tuple[str, tuple[GradescopePart, ...]], ...]:
+    """Every assignment's score parts; one part named after its title unless listed."""
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        r.fail("grading.parts", "expected a mapping of assignment id to its list of parts")
+    known = {a.id for a in assignments}
+    for aid in raw:
+        if aid not in known:
+            r.fail(f"grading.parts.{aid}", f"unknown assignment id {aid!r}")
+    result, gradescope_names = [], {}
+    for a in assignments:
+        if a.id not in raw:
+            result.append((a.id, (GradescopePart("score", gradescope=a.title),)))
+            gradescope_names.setdefault(a.title, f"assignments[{a.id}].title")
+            continue
+        items = raw[a.id]
+        if not isinstance(items, list) or not items:
+            r.fail(f"grading.parts.{a.id}", "expected a non-empty list of parts")
+        parts = []
+        for i, item in enumerate(items):
+            key = f"grading.parts.{a.id}[{i}]"
+            item = r.mapping(
+                item, key, {"part"}, {"gradescope", "container", "autograded", "replaces"}
+            )
+            container = item.get("container", False)
+            if not isinstance(container, bool):
+                r.fail(f"{key}.container", f"expected true or false, got {container!r}")
+            if ("gradescope" in item) == container:
+                r.fail(key, "give either gradescope: <assignment name> or container: true")
+            name = r.text(item["gradescope"], f"{key}.gradescope") if "gradescope" in item else None
+            if name is not None:
+                if name in gradescope_names:
+                    r.fail(
+                        f"{key}.gradescope", f"{name!r} is already used by {gradescope_names[name]}"
+                    )
+                gradescope_names[name] = key
+            replaces = item.get("replaces")
+            parts.append(
+                GradescopePart(
+                    r.text(item["part"], f"{key}.part"),
+                    name,
+                    container,
+                    bool(item.get("autograded", False)),
+                    replaces,
+                )
+            )
+        labels = [p.part for p in parts]
+        for i, p in enumerate(parts):
+            key = f"grading.parts.{a.id}[{i}]"
+            if labels.count(p.part) > 1:
+                r.fail(f"{key}.part", f"duplicate part {p.part!r}")
+            if p.replaces is not None:
+                target = next((q for q in parts if q.part == p.replaces), None)
+                if target is None or target is p:
+                    r.fail(f"{key}.replaces", f"no other part {p.replaces!r} in {a.id}")
+                if target.replaces is not None:
+                    r.fail(f"{key}.replaces", f"{p.replaces!r} replaces a part itself: no chains")
+        if sum(p.container for p in parts) > 1:
+            r.fail(f"grading.parts.{a.id}", "at most one container part per assignment")
+        if all(p.replaces for p in parts):
+            r.fail(f"grading.parts.{a.id}", "needs at least one part that replaces nothing")
+        result.append((a.id, tuple(parts)))
+    return tuple(result)
+
+
+def _read_grading(r: _Reader, raw: Any, assignments):
+    """grading: components, their weights or points, drops, the grade bands and score parts."""
+    g = r.mapping(
+        raw,
+        "grading",
+        {"components"},
+        {"scheme", "letter_cutoffs", "bands", "below", "parts", "ignore_gradescope"},
+    )
+    scheme = r.text(g.get("scheme", "percent"), "grading.scheme")
+    if scheme not in GRADING_SCHEMES:
+        r.fail("grading.scheme", f"unknown scheme {scheme!r} (use {', '.join(GRADING_SCHEMES)})")
+    components = _read_components(r, g["components"], scheme, assignments)
+    total = 100.0 if scheme == "percent" else sum(c.weight for c in components)
+    bands, below = _read_bands(r, g, components, total)
+    ignore = (
+        tuple(r.text_list(g["ignore_gradescope"], "grading.ignore_gradescope"))
+        if g.get("ignore_gradescope")
+        else ()
+    )
+    grading = GradingScheme(
+        scheme, bands, below, _read_parts(r, g.get("parts"), assignments), ignore
+    )
+    cutoffs = {b.grade: b.minimum for b in bands}
+    return tuple(components), cutoffs, grading
+
+
+def _read_late_policy(r: _Reader, raw: Any, known_ids: set[str]) -> LatePolicy:
+    """late_policy: free units, the cap, the penalty, the hard limit and no-late assignments."""
+    lp = r.mapping(
+        raw,
+        "late_policy",
+        {"free_late_days", "max_late_days_per_assignment", "penalty_percent_per_day", "unit"},
+        {"grace_minutes", "penalty_basis", "zero_after", "no_late_work"},
+    )
+    unit = r.text(lp["unit"], "late_policy.unit")
+    if unit not in LATE_UNITS:
+        r.fail("late_policy.unit", f"unknown unit {unit!r} (use {', '.join(LATE_UNITS)})")
+    basis = r.text(lp.get("penalty_basis", "score"), "late_policy.penalty_basis")
+    if basis not in PENALTY_BASES:
+        r.fail(
+            "late_policy.penalty_basis", f"unknown basis {basis!r} (use {', '.join(PENALTY_BASES)})"
+        )
+    zero_after = lp.get("zero_after")
+    if zero_after is not None:
+        zero_after = r.integer(zero_after, "late_policy.zero_after", minimum=0)
+    no_late = (
+        tuple(r.text_list(lp["no_late_work"], "late_policy.no_late_work"))
+        if lp.get("no_late_work")
+        else ()
+    )
+    for i, aid in enumerate(no_late):
+        if aid not in known_ids:
+            r.fail(f"late_policy.no_late_work[{i}]", f"unknown assignment id {aid!r}")
+    late = LatePolicy(
+        r.integer(lp["free_late_days"], "late_policy.free_late_days"),
+        r.integer(lp["max_late_days_per_assignment"], "late_policy.max_late_days_per_assignment"),
+        r.number(lp["penalty_percent_per_day"], "late_policy.penalty_percent_per_day"),
+        unit,
+        r.integer(lp.get("grace_minutes", 0), "late_policy.grace_minutes"),
+        basis,
+        zero_after,
+        no_late,
+    )
+    if late.penalty_percent_per_day > 100:
+        r.fail("late_policy.penalty_percent_per_day", "cannot exceed 100")
+    return late
 
 
 def main() -> None:
