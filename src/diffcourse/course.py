@@ -609,6 +609,12 @@ def _read_parts(
                     r.fail(f"{key}.replaces", f"no other part {p.replaces!r} in {a.id}")
                 if target.replaces is not None:
                     r.fail(f"{key}.replaces", f"{p.replaces!r} replaces a part itself: no chains")
+        for i, p in enumerate(parts):
+            if p.container and not p.replaces:
+                r.fail(
+                    f"grading.parts.{a.id}[{i}].replaces",
+                    "the container's scores replace a Gradescope part (its Max Points hold)",
+                )
         if sum(p.container for p in parts) > 1:
             r.fail(f"grading.parts.{a.id}", "at most one container part per assignment")
         if all(p.replaces for p in parts):
