@@ -65,6 +65,7 @@ class AssignmentResult:
     cap: int = 0  # free units that could help here
     free_units: int = 0
     dropped: bool = False
+    table: list[float] = field(default_factory=list)  # fraction earned with 0..cap free units
 
     @property
     def excused(self) -> bool:
@@ -187,6 +188,7 @@ class Grader:
         result.late_units = max((p.late_units for p in result.parts), default=0)
         if not result.excused and not result.no_late:
             result.cap = min(self.policy.max_late_days_per_assignment, result.late_units)
+        result.table = [self._fraction(result, f) for f in range(result.cap + 1)]
         return result
 
     def _part_earned(self, a: AssignmentResult, p: PartResult, free: int) -> tuple[float, int, str]:
@@ -282,7 +284,7 @@ class Grader:
         return 100 * fraction if self.scheme.scheme == "percent" else comp.weight * fraction
 
     def _evaluate(self, records, alloc, participation):
-        fractions = [self._fraction(a, f) for a, f in zip(records, alloc, strict=True)]
+        fractions = [a.table[f] for a, f in zip(records, alloc, strict=True)]
         comps = self._component_fractions(records, fractions, participation)
         final = self._final(comps)
         return final, comps
@@ -302,7 +304,7 @@ class Grader:
 
             return exhaustive(caps, budget, objective)
         # Additive once the drops are fixed: best over every drop choice of a knapsack.
-        tables = [[self._fraction(a, f) for f in range(a.cap + 1)] for a in records]
+        late = [i for i, a in enumerate(records) if a.cap]
         index = {a.id: i for i, a in enumerate(records)}
         active_weight = 0.0
         choices = []  # per component with assignments: list of kept-id tuples
@@ -317,12 +319,18 @@ class Grader:
                 continue
             active_weight += c.weight
             drop = min(c.drop_lowest, len(active) - 1)
-            choices.append(
-                [
-                    (c, tuple(x for x in active if x not in d))
-                    for d in itertools.combinations(active, drop)
-                ]
-            )
+            options = [
+                (c, tuple(x for x in active if x not in d))
+                for d in itertools.combinations(active, drop)
+            ]
+            if drop and not any(records[index[aid]].cap for aid in active):
+                # Nothing late here: its best drop does not depend on the placement.
+                def kept_value(option):
+                    kept = [records[index[aid]] for aid in option[1]]
+                    return sum(a.table[0] * a.points for a in kept) / sum(a.points for a in kept)
+
+                options = [max(options, key=kept_value)]
+            choices.append(options)
         best = None
         for combo in itertools.product(*choices):
             coef = [0.0] * len(records)
@@ -330,8 +338,13 @@ class Grader:
                 pts = sum(records[index[aid]].points for aid in kept)
                 for aid in kept:
                     coef[index[aid]] = c.weight * records[index[aid]].points / pts / active_weight
-            gains = [[coef[i] * v for v in tables[i]] for i in range(len(records))]
-            value, alloc = knapsack(gains, budget)
+            gains = [[coef[i] * v for v in records[i].table] for i in late]
+            value, late_alloc = knapsack(gains, budget)
+            alloc = [0] * len(records)
+            for i, f in zip(late, late_alloc, strict=True):
+                alloc[i] = f
+            value += sum(coef[i] * a.table[0] for i, a in enumerate(records) if not a.cap)
+            alloc = tuple(alloc)
             cand = (value + const_part / active_weight, sum(alloc), alloc)
             if best is None or better(cand, best):
                 best = cand
