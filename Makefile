@@ -89,6 +89,16 @@ $(SITE_INDEX): $(SITE_INPUTS)
 serve: $(STAMP) node-deps figures ## Preview the site with live reload on http://127.0.0.1:8000
 	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
 
+# Final grades: `make grades` reads the Gradescope exports in GRADES (git-ignored; layout
+# in src/diffcourse/grades/inputs.py and the staff guide) and writes GRADES/out.
+GRADES ?= grades
+COURSE ?= course.yml
+WHAT_IF ?=
+
+.PHONY: grades
+grades: $(STAMP) ## Final grades from Gradescope exports in grades/ (GRADES=dir COURSE=file WHAT_IF="ps3:written=max")
+	$(PY) -m diffcourse.grades --course $(COURSE) --inputs $(GRADES) $(if $(WHAT_IF),--what-if "$(WHAT_IF)")
+
 .PHONY: checkpoints
 checkpoints: $(STAMP) ## Retrain the pretrained digits model and rewrite its model card
 	$(PY) scripts/train_digits_model.py

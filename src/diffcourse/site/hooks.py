@@ -4,9 +4,10 @@ They run for `mkdocs build` and `mkdocs serve` alike:
 - on_config: site name and navigation from the course file (lectures and problem sets
   in course order); live reload also watches the figures folder.
 - on_files: the lecture notes (lectures/ at the repo root, the `notes:` paths of
-  course.yml), the figures (build/figures, made by `python -m diffcourse.site.figures`)
-  and the student zips (dist/<id>/<id>-student.zip, made by the release) join the
-  site's files; every problem set must have its page site/assignments/<id>.md.
+  course.yml), the figures (build/figures, made by `python -m diffcourse.site.figures`),
+  the student zips (dist/<id>/<id>-student.zip, made by the release) and the course
+  calendar (calendar.ics, from course.yml) join the site's files; every problem set must
+  have its page site/assignments/<id>.md.
 - on_page_markdown: `{{ tags }}` are filled from the course file (diffcourse.site.pages)
   and each lecture gets its date and topics under its title.
 - on_post_build: MathJax 3 (node_modules, `npm ci`) is copied into assets/mathjax, so
@@ -28,6 +29,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 from diffcourse.course import CourseFileError
+from diffcourse.grades.ics import CALENDAR_URI, calendar_bytes
 from diffcourse.site import (
     DOWNLOAD_MODES,
     DOWNLOADS_ENV,
@@ -106,6 +108,8 @@ def on_config(config):
     docs = Path(config.docs_dir)
     if (docs / "staff" / "release-guide.md").is_file():
         staff.append({"Release guide": "staff/release-guide.md"})
+    if (docs / "staff" / "grading-the-term.md").is_file():
+        staff.append({"Grading the term": "staff/grading-the-term.md"})
     config.nav = [
         {"Home": "index.md"},
         {"Syllabus": "syllabus.md"},
@@ -139,6 +143,12 @@ def on_files(files: Files, config) -> Files:
         zip_path = student_zip(a.id)
         if zip_path.is_file():
             files.append(File.generated(config, download_uri(a.id), abs_src_path=str(zip_path)))
+
+    try:
+        ics = calendar_bytes(course)
+    except CourseFileError as e:
+        raise PluginError(f"course calendar: {e}") from None
+    files.append(File.generated(config, CALENDAR_URI, content=ics))
 
     if FIGURES_DIR.is_dir():
         for path in sorted(FIGURES_DIR.rglob("*")):
