@@ -177,7 +177,15 @@ def test_gradebook_and_per_assignment_exports_give_the_same_grades(tmp_path):
                 + [cell[f"{name} - Submission Time"], cell[f"{name} - Lateness (H:M:S)"]]
             )
         write(inputs / "gradescope" / f"{name.replace(' ', '_')}_scores.csv", out)
+    # Both layouts at once: the per-assignment exports must agree with the gradebook.
+    assert run_grades(course, inputs, tmp_path / "from_both") == 0
+    saved = gradebook.read_bytes()
     gradebook.unlink()
     assert run_grades(course, inputs, tmp_path / "from_exports") == 0
-    a, b = final_grades(tmp_path / "from_gradebook"), final_grades(tmp_path / "from_exports")
-    assert a.sort_index().equals(b.sort_index())
+    a = final_grades(tmp_path / "from_gradebook").sort_index()
+    assert a.equals(final_grades(tmp_path / "from_exports").sort_index())
+    assert a.equals(final_grades(tmp_path / "from_both").sort_index())
+    gradebook.write_bytes(saved)
+    edit(inputs / "gradescope" / "Final_exam_scores.csv", 3, "Total Score", "41.0")
+    error = expect_error(course, inputs, "Final_exam_scores.csv", "differs from 40")
+    assert (error.row, error.column) == (3, "Total Score")

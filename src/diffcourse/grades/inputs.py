@@ -12,7 +12,9 @@ The input folder (git-ignored `grades/` by default):
     participation.csv      SID and one column per component without assignments (points)
     extensions.csv         SID, Assignment, Extra Days, Excused (private; optional)
 
-A student of the roster with no row in an export counts as Missing there (and the staff
+With both layouts, the per-assignment export of a part (it has Status) must agree with
+the gradebook score by score. A student of the roster with no row in an export counts
+as Missing there (and the staff
 summary lists it); a row for a student not on the roster is an error.
 """
 
@@ -181,13 +183,22 @@ class _Collector:
         self.scores: dict[tuple[str, str, str], PartScore] = {}
         self.max_points: dict[tuple[str, str], tuple[float, str]] = {}
         self.sources: dict[tuple[str, str], str] = {}  # (aid, part) -> file that gave it
+        self.from_gradebook: set[tuple[str, str]] = set()
+        self.checked: list[str] = []
 
-    def claim(self, path: Path, aid: str, part: str, what: str) -> None:
+    def claim(self, path: Path, aid: str, part: str, what: str, gradebook: bool = False) -> None:
+        """Record where a part comes from. A per-assignment export may follow the gradebook
+        (it has the Status column): it must then agree with it, score by score."""
         key = (aid, part)
-        if key in self.sources:
+        if key in self.sources and (gradebook or key not in self.from_gradebook):
             raise GradesInputError(
                 path, f"{what} is also given by {self.sources[key]}: keep one of the two"
             )
+        if key in self.sources:
+            self.from_gradebook.discard(key)
+            self.checked.append(f"{what}: {path.name} agrees with {self.sources[key]}")
+        elif gradebook:
+            self.from_gradebook.add(key)
         self.sources[key] = path.name
 
     def set_max(self, path: Path, row: int, column: str, aid: str, part: str, value: float):
@@ -239,6 +250,19 @@ def _read_per_assignment(path: Path, df: pd.DataFrame, aid: str, part: str, out:
             score = _number(path, row, "Total Score", rec["Total Score"])
         if status == "Missing":
             lateness = 0
+        before = out.scores.get((sid, aid, part))
+        if (
+            before is not None
+            and before.score is not None
+            and (score is None or abs(score - before.score) > 1e-9)
+        ):
+            raise GradesInputError(
+                path,
+                f"{rec['Total Score'] or status} differs from {before.score:g} in the gradebook"
+                f" export ({before.source}): download both again",
+                row,
+                "Total Score",
+            )
         out.add(
             sid,
             aid,
@@ -267,7 +291,7 @@ def _read_gradebook(path: Path, df: pd.DataFrame, course: Course, out: _Collecto
             )
         require_columns(path, df, [name] + [name + s for s in GRADEBOOK_SUFFIXES])
         aid, p = index[name]
-        out.claim(path, aid, p.part, f"Gradescope assignment {name!r}")
+        out.claim(path, aid, p.part, f"Gradescope assignment {name!r}", gradebook=True)
         used.append(name)
     for i, rec in enumerate(df.to_dict("records")):
         row = i + 2
@@ -464,9 +488,10 @@ def read_inputs(course: Course, folder: Path) -> Inputs:
     index = _part_index(course)
     by_slug = {slug(name): name for name in index}
     ignore = {slug(n) for n in course.grading_scheme.ignore_gradescope}
+    for path, df in gradebooks:  # first: a per-assignment export then refines a part
+        _read_gradebook(path, df, course, out)
     for path, df in frames:
         if _is_gradebook(df):
-            _read_gradebook(path, df, course, out)
             continue
         if "Total Score" not in df.columns:
             raise GradesInputError(
@@ -492,6 +517,7 @@ def read_inputs(course: Course, folder: Path) -> Inputs:
 
     if (folder / "container").is_dir():
         _read_container(folder / "container", course, out)
+    notes += out.checked
 
     # Every part that must come from Gradescope has a source; every student has a row.
     for aid, parts in course.grading_scheme.parts:
