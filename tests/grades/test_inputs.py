@@ -130,6 +130,13 @@ def test_bad_extensions_participation_and_container_rows(tmp_path):
         assert (error.row, error.column) == (row, column), file
 
 
+def test_a_byte_order_mark_is_not_part_of_the_first_column(weighted):
+    course, inputs = weighted
+    roster = inputs / "roster.csv"
+    roster.write_bytes(b"\xef\xbb\xbf" + roster.read_bytes())
+    assert "S001" in read_inputs(load_course(course), inputs).roster.index
+
+
 def test_the_command_prints_the_error_and_fails(weighted, tmp_path, capsys):
     course, inputs = weighted
     edit(inputs / "gradescope" / "Homework_3_Code_scores.csv", 4, "Lateness (H:M:S)", "x")

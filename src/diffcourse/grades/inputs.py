@@ -83,7 +83,8 @@ def slug(name: str) -> str:
 def read_csv(path: Path) -> pd.DataFrame:
     """Every cell as text (SIDs keep their leading zeros; blanks stay blank)."""
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=False)
+        # utf-8-sig: exports opened and saved in a spreadsheet often start with a BOM.
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
         raise GradesInputError(path, f"not a readable CSV file ({e})") from None
     df.columns = [str(c).strip() for c in df.columns]
