@@ -44,7 +44,7 @@ def test_every_lecture_release_and_due_date_at_local_time():
         assert due.decoded("dtstart") == a.due.replace(tzinfo=tz)
         assert a.title in str(due["summary"])
     # Due at 23:59 New York time in February is 04:59 UTC the next day.
-    ps1 = found["due-ps1"].decoded("dtstart").astimezone(dt.UTC)
+    ps1 = found["due-ps1"].decoded("dtstart").astimezone(dt.timezone.utc)
     assert (ps1.hour, ps1.minute) == (4, 59)
     assert found["term-start"].decoded("dtstart") == course.start
 

@@ -48,8 +48,8 @@ def _times(course: Course, index: int) -> tuple[dt.time, dt.time]:
 def _stamp() -> dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
 def build_calendar(course: Course) -> icalendar.Calendar:
@@ -110,7 +110,7 @@ def build_calendar(course: Course) -> icalendar.Calendar:
         first = course.start
         while first.weekday() not in days:
             first += dt.timedelta(days=1)
-        until = dt.datetime.combine(course.end, dt.time(23, 59, 59), tz).astimezone(dt.UTC)
+        until = dt.datetime.combine(course.end, dt.time(23, 59, 59), tz).astimezone(dt.timezone.utc)
         ev = event(
             f"meeting-{i}-{_slug(m.kind)}",
             f"{course.code} {m.kind}",
