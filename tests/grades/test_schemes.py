@@ -111,6 +111,12 @@ def test_reports_render_with_the_arithmetic(tmp_path):
     summary = (tmp_path / "summary.md").read_text()
     assert "| A | 2 |" in summary and "| B | 3 |" in summary and "| F | 1 |" in summary
     assert "no row for 'Homework 3 (Written)': counted as Missing" in summary
+    ledger = (tmp_path / "late_day_ledger.csv").read_text().splitlines()
+    assert ledger[0].startswith("SID,Assignment,Late days,Extension days,Free days spent")
+    s002 = sorted(
+        line.split(",")[1] + ":" + line.split(",")[4] for line in ledger if line.startswith("S002,")
+    )
+    assert s002 == ["hw1:1", "hw2:0", "hw3:1", "hw4:1"]
     registrar = (tmp_path / "registrar_upload.csv").read_text().splitlines()
     assert registrar[0] == "Student ID,Student Name,Final Grade"
     assert len(registrar) == 1 + len(WEIGHTED)

@@ -109,6 +109,7 @@ def main(argv=None) -> int:
         print(f"note: {note}")
     print(
         f"grades: {len(results)} students graded in {time.perf_counter() - start:.1f} s"
-        f" -> {out} (final_grades.csv, registrar_upload.csv, reports/, summary.md)"
+        f" -> {out} (final_grades.csv, late_day_ledger.csv, registrar_upload.csv, reports/,"
+        " summary.md)"
     )
     return 0

@@ -62,6 +62,29 @@ def final_table(grader: Grader, results: list[StudentResult]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def ledger_table(grader: Grader, results: list[StudentResult]) -> pd.DataFrame:
+    """Every late assignment of every student: lateness, free units spent, units charged."""
+    unit = grader.policy.unit
+    rows = []
+    for r in results:
+        for a in r.assignments:
+            if not a.late_units or a.excused:
+                continue
+            rows.append(
+                {
+                    "SID": r.sid,
+                    "Assignment": a.id,
+                    f"Late {unit}s": a.late_units,
+                    f"Extension {unit}s": a.extension.extra_units,
+                    f"Free {unit}s spent": a.free_units,
+                    f"{unit.capitalize()}s charged": max(p.extra_units for p in a.parts),
+                    "How": "; ".join(f"{p.label}: {p.rule}" for p in a.parts if p.late_units),
+                    "Score after lateness (%)": round(100 * a.fraction, 4),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def registrar_table(results: list[StudentResult]) -> pd.DataFrame:
     """The shape registrars and LMS grade imports take: ID, name, final grade."""
     return pd.DataFrame(
@@ -284,6 +307,9 @@ def write_all(
     written = []
     path = out_dir / "final_grades.csv"
     final_table(grader, results).to_csv(path, index=False)
+    written.append(path)
+    path = out_dir / "late_day_ledger.csv"
+    ledger_table(grader, results).to_csv(path, index=False)
     written.append(path)
     path = out_dir / "registrar_upload.csv"
     registrar_table(results).to_csv(path, index=False)
