@@ -235,7 +235,14 @@ def histogram(grader: Grader, results: list[StudentResult], path: Path) -> None:
     ax.hist(values, bins=40, range=(0, grader.total), color="#3f51b5")
     for b in grader.scheme.bands:
         ax.axvline(b.minimum, color="#c62828", lw=1, ls="--")
-        ax.text(b.minimum, ax.get_ylim()[1] * 0.95, f" {b.grade}", color="#c62828", va="top")
+        ax.text(
+            b.minimum,
+            ax.get_ylim()[1] * 0.97,
+            f" {b.grade}",
+            color="#c62828",
+            va="top",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+        )
     ax.set_xlabel(
         "final grade (%)" if grader.scheme.scheme == "percent" else "final grade (points)"
     )
