@@ -18,7 +18,7 @@ import re
 import pytest
 import torch
 from notebook_harness import blank, defined_functions, folder, namespace, parse, run_test
-from ps1_variants.bugs import BUGS
+from ps1_variants.bugs import BUGS, WEAKNESS
 from ps1_variants.correct import CORRECT
 
 from diffcourse.course import CourseFileError, load_course
@@ -72,6 +72,15 @@ def test_every_catalog_names_a_real_question():
         assert len(variants) >= 8, f"{question}: only {len(variants)} bugs catalogued"
     for question, variants in CORRECT.items():
         assert len(variants) >= 3, f"{question}: only {len(variants)} correct variants"
+
+
+def test_weakness_catalog_covers_every_class():
+    """Issue 11: bugs of the five weakness classes the first suite let through, (a) joint
+    noise structure, (b) keyword defaults, (c) arguments changed in place, (d) fallbacks and
+    edge cases, (e) dtype, shape and gradient discipline: at least 8, every class present."""
+    classes = [cls for entries in WEAKNESS.values() for cls, _ in entries.values()]
+    assert len(classes) >= 8, f"only {len(classes)} weakness bugs catalogued"
+    assert set(classes) == set("abcde"), f"classes covered: {sorted(set(classes))}"
 
 
 @pytest.mark.parametrize("name", sorted(AUTOGRADED))

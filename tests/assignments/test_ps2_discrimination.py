@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 import torch
 from notebook_harness import defined_functions, namespace, parse, run_test, with_variant
-from ps2_variants.bugs import BUGS
+from ps2_variants.bugs import BUGS, WEAKNESS
 from ps2_variants.correct import CORRECT
 
 from diffcourse.course import CourseFileError, load_course
@@ -93,3 +93,12 @@ def test_every_question_has_bugs_and_alternatives():
     with_alternatives = {q for q, _, _ in CORRECT}
     assert set(AUTOGRADED) <= with_bugs, set(AUTOGRADED) - with_bugs
     assert set(AUTOGRADED) <= with_alternatives, set(AUTOGRADED) - with_alternatives
+
+
+def test_weakness_catalog_covers_every_class():
+    """Issue 11: bugs of the five weakness classes the first suite let through, (a) joint
+    noise structure, (b) keyword defaults, (c) arguments changed in place, (d) fallbacks and
+    edge cases, (e) dtype, shape and gradient discipline: at least 8, every class present."""
+    classes = [cls for _, _, cls, _ in WEAKNESS]
+    assert len(classes) >= 8, f"only {len(classes)} weakness bugs catalogued"
+    assert set(classes) == set("abcde"), f"classes covered: {sorted(set(classes))}"

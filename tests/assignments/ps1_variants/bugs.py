@@ -3,7 +3,7 @@
 
 BUGS[question][name] is the source of a cell that redefines the question's function
 with one realistic mistake (the kind students make, and the catalog of
-/work/shared/notes/test-design.md). The rest of the namespace holds the reference.
+the project's field notes, test-design.md). The rest of the namespace holds the reference.
 """
 
 # ---------------------------------------------------------------------------- q2a
@@ -472,3 +472,128 @@ Q10 = {
 }
 
 BUGS = {"q2a": Q2A, "q2b": Q2B, "q4": Q4, "q7": Q7, "q8": Q8, "q9": Q9, "q10": Q10}
+
+# ------------------------------------------------------- weakness classes (issue 11, item 5)
+# Bugs that the first hidden suite let through, by class: (a) joint structure of the noise
+# (independence across samples, coordinates and steps), (b) keyword defaults, (c) arguments
+# modified in place, (d) a fallback or edge case that a degenerate input hides, (e) dtype,
+# shape and gradient discipline. Each must fail a hidden test like every bug above.
+WEAKNESS = {
+    "q4": {
+        "x0_scaled_in_place": (
+            "c",
+            """
+def q_sample(x0, t, noise, alphas_cumprod):
+    a = alphas_cumprod[t].reshape(-1, *([1] * (x0.dim() - 1))).to(x0)
+    x0 *= a.sqrt()
+    return x0 + (1 - a).sqrt() * noise
+""",
+        ),
+    },
+    "q7": {
+        "error_accumulated_in_the_noise_tensor": (
+            "c",
+            _DSM
+            + _QS
+            + "    err = noise\n    err -= model(x_t, t)\n    return (err ** 2).mean()\n",
+        ),
+        "loss_computed_in_float64": (
+            "e",
+            _DSM + _QS + "    return ((model(x_t, t).double() - noise.double()) ** 2).mean()\n",
+        ),
+    },
+    "q8": {
+        "noise_shared_by_the_batch": (
+            "a",
+            _TS
+            + _T_OK
+            + "    noise = torch.randn((1,) + tuple(x0.shape[1:]), generator=generator, dtype=x0.dtype).expand_as(x0)\n"
+            + _STEP_OK,
+        ),
+        "generator_reseeded_every_call": (
+            "a",
+            _TS
+            + "    generator.manual_seed(generator.initial_seed())\n"
+            + _T_OK
+            + _N_OK
+            + _STEP_OK,
+        ),
+        "timesteps_drawn_as_int32": (
+            "e",
+            _TS
+            + "    t = torch.randint(0, T, (x0.shape[0],), generator=generator, dtype=torch.int32)\n"
+            + _N_OK
+            + _STEP_OK,
+        ),
+    },
+    "q9": {
+        "x_t_updated_in_place": (
+            "c",
+            _STEP
+            + _PREV
+            + _SHAPE
+            + """    alpha = (abar_t / abar_prev).reshape(sh).to(x_t)
+    a = abar_t.reshape(sh).to(x_t)
+    ap = abar_prev.reshape(sh).to(x_t)
+    x_t -= (1 - alpha) / (1 - a).sqrt() * model_output
+    x_t /= alpha.sqrt()
+    return x_t + ((1 - alpha) * (1 - ap) / (1 - a)).sqrt() * noise
+""",
+        ),
+        "noise_scaled_in_place": (
+            "c",
+            _STEP
+            + _PREV
+            + _SHAPE
+            + """    alpha = (abar_t / abar_prev).reshape(sh).to(x_t)
+    a = abar_t.reshape(sh).to(x_t)
+    ap = abar_prev.reshape(sh).to(x_t)
+    noise *= ((1 - alpha) * (1 - ap) / (1 - a)).sqrt()
+    return (x_t - (1 - alpha) / (1 - a).sqrt() * model_output) / alpha.sqrt() + noise
+""",
+        ),
+        "no_noise_when_any_sample_is_at_t0": (
+            "d",
+            _STEP
+            + _PREV
+            + _SHAPE
+            + """    alpha = (abar_t / abar_prev).reshape(sh).to(x_t)
+    a = abar_t.reshape(sh).to(x_t)
+    ap = abar_prev.reshape(sh).to(x_t)
+    mean = (x_t - (1 - alpha) / (1 - a).sqrt() * model_output) / alpha.sqrt()
+    if (t == 0).any():
+        return mean
+    return mean + ((1 - alpha) * (1 - ap) / (1 - a)).sqrt() * noise
+""",
+        ),
+    },
+    "q10": {
+        "step_noise_reuses_the_initial_noise": (
+            "a",
+            _sample(
+                init="torch.randn(shape, generator=generator, dtype=dtype); x_start = x",
+                noise="x_start",
+            ),
+        ),
+        "noise_shared_by_the_batch": (
+            "a",
+            _sample(
+                noise="torch.randn((1,) + tuple(shape[1:]), generator=generator, dtype=dtype).expand(shape)"
+            ),
+        ),
+        "default_dtype_float64": (
+            "b",
+            _sample().replace("dtype=torch.float32", "dtype=torch.float64"),
+        ),
+        "trajectory_returned_by_default": (
+            "b",
+            _sample().replace("return_trajectory=False", "return_trajectory=True"),
+        ),
+        "no_torch_no_grad": ("e", _sample().replace("    with torch.no_grad():", "    if True:")),
+        "trajectory_squeezed": ("e", _sample(traj="torch.stack(traj).squeeze()")),
+    },
+}
+for _question, _entries in WEAKNESS.items():
+    for _name, (_cls, _source) in _entries.items():
+        assert _name not in BUGS[_question], f"{_question}: {_name} is catalogued twice"
+        BUGS[_question][_name] = _source

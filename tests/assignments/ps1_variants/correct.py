@@ -269,3 +269,70 @@ def ddpm_sample(model, shape, alphas_cumprod, generator, dtype=torch.float32, re
 }
 
 CORRECT = {"q2a": Q2A, "q2b": Q2B, "q4": Q4, "q7": Q7, "q8": Q8, "q9": Q9, "q10": Q10}
+
+# Alternatives for the weakness classes of issue 11: in-place work on a copy, noise drawn in
+# another order or in one block, other ways to switch off gradients, and the slowest
+# realistic answer (a per-sample, per-step Python loop), whose grading time is measured.
+Q4["in_place_on_a_copy"] = """
+def q_sample(x0, t, noise, alphas_cumprod):
+    a = alphas_cumprod[t].reshape(-1, *([1] * (x0.dim() - 1))).to(x0)
+    out = x0.clone()
+    out.mul_(a.sqrt()).add_((1 - a).sqrt() * noise)
+    return out
+"""
+Q7["in_place_on_a_copy"] = """
+def dsm_loss(model, x0, t, noise, alphas_cumprod):
+    x_t = q_sample(x0, t, noise, alphas_cumprod)
+    err = noise.clone()
+    err -= model(x_t, t)
+    return err.pow(2).mean()
+"""
+Q9["in_place_on_a_copy"] = """
+def ddpm_step(model_output, t, x_t, alphas_cumprod, noise):
+    sh = (-1,) + (1,) * (x_t.dim() - 1)
+    ap = torch.cat([alphas_cumprod.new_ones(1), alphas_cumprod])[t].reshape(sh).to(x_t)
+    a = alphas_cumprod[t].reshape(sh).to(x_t)
+    alpha = a / ap
+    out = x_t.clone()
+    out -= (1 - alpha) / (1 - a).sqrt() * model_output
+    out /= alpha.sqrt()
+    z = noise.clone()
+    z *= ((1 - alpha) * (1 - ap) / (1 - a)).sqrt()
+    out += z
+    return out
+"""
+Q10["all_noise_drawn_up_front_inference_mode"] = """
+@torch.inference_mode()
+def ddpm_sample(model, shape, alphas_cumprod, generator, dtype=torch.float32, return_trajectory=False):
+    T = len(alphas_cumprod)
+    x = torch.randn(shape, generator=generator, dtype=dtype)
+    zs = torch.randn((T, *shape), generator=generator, dtype=dtype)
+    traj = [x]
+    for k in range(T):
+        t = torch.full((shape[0],), T - 1 - k, dtype=torch.long)
+        x = ddpm_step(model(x, t), t, x, alphas_cumprod, zs[k])
+        traj.append(x)
+    return (x, torch.stack(traj)) if return_trajectory else x
+"""
+Q10["slowest_per_sample_python_loop"] = """
+def ddpm_sample(model, shape, alphas_cumprod, generator, dtype=torch.float32, return_trajectory=False):
+    T = len(alphas_cumprod)
+    B = shape[0]
+    x = torch.randn(shape, generator=generator, dtype=dtype)
+    traj = [x.clone()]
+    with torch.no_grad():
+        for step in range(T - 1, -1, -1):
+            t = torch.full((B,), step, dtype=torch.long)
+            eps = model(x, t)
+            z = torch.randn(x.shape, generator=generator, dtype=dtype)
+            a = float(alphas_cumprod[step])
+            ap = float(alphas_cumprod[step - 1]) if step > 0 else 1.0
+            alpha = a / ap
+            std = math.sqrt((1 - alpha) * (1 - ap) / (1 - a))
+            new = torch.empty_like(x)
+            for i in range(B):
+                new[i] = (x[i] - (1 - alpha) / math.sqrt(1 - a) * eps[i]) / math.sqrt(alpha) + std * z[i]
+            x = new
+            traj.append(x.clone())
+    return (x, torch.stack(traj)) if return_trajectory else x
+"""

@@ -1050,3 +1050,293 @@ def ddim_sample(model, shape, alphas_cumprod, num_steps, generator, eta=0.0, spa
 """,
     ),
 ]
+
+# ------------------------------------------------------- weakness classes (issue 11, item 5)
+# Bugs that the first hidden suite let through, by class: (a) joint structure of the noise
+# (independence across samples, coordinates and steps), (b) keyword defaults, (c) arguments
+# modified in place, (d) a fallback or edge case that a degenerate input hides, (e) dtype,
+# shape and gradient discipline. Entries are (question, name, class, source).
+_LANGEVIN = """
+def langevin(score_fn, x_init, step_size, num_steps, generator):
+    x = x_init
+    for _ in range(num_steps):
+        noise = {noise}
+        x = {update}
+    return x
+"""
+_ANNEALED = """
+def annealed_langevin(score_fn, x_init, noise_levels, step_size, steps_per_level, generator):
+    x = x_init
+    sigma_L = float(noise_levels[-1])
+    for sigma in noise_levels:
+        h = step_size * (float(sigma) / sigma_L) ** 2
+        {level_noise}
+        for _ in range(steps_per_level):
+            noise = {noise}
+            x = langevin_step(x, score_fn(x, sigma), h, noise)
+    return x
+"""
+_FULL = "torch.randn(x.shape, generator=generator, dtype=x.dtype)"
+_DDIM_SAMPLE = """
+def ddim_sample(model, shape, alphas_cumprod, num_steps, generator, eta={eta}, spacing="leading"):
+    kw = dict(dtype=alphas_cumprod.dtype)
+    x = torch.randn(shape, generator=generator, **kw)
+    x_start = x
+    ts = timesteps(num_steps, len(alphas_cumprod), spacing).tolist()
+    for i, t in enumerate(ts):
+        t_prev = ts[i + 1] if i + 1 < len(ts) else -1
+        t_b = torch.full((shape[0],), t, dtype=torch.long)
+        t_prev_b = torch.full((shape[0],), t_prev, dtype=torch.long)
+        noise = ({noise}) if eta > 0 else None
+        x = ddim_step(model(x, t_b), t_b, t_prev_b, x, alphas_cumprod, eta=eta, noise=noise)
+    return x
+"""
+_TIMESTEPS = """
+def timesteps(num_steps, T=1000, spacing="{default}"):
+    i = torch.arange(num_steps, dtype=torch.float64)
+    if spacing == "leading":
+        return (i * (T // num_steps)).flip(0).long()
+    if spacing == "trailing":
+        return (torch.round(T - i * T / num_steps) - 1).long()
+    if spacing == "linspace":
+        return {linspace}
+    raise ValueError(spacing)
+"""
+_LINSPACE_OK = (
+    "torch.round(torch.linspace(0, T - 1, num_steps, dtype=torch.float64)).flip(0).long()"
+)
+_GMM_HEAD = """
+def gmm_noised_score(x, abar_t, mixture):
+"""
+_GMM_BODY = """    B, D = x.shape
+    a = abar_t.reshape(B, 1, 1)
+    eye = torch.eye(D, dtype=x.dtype)
+    C = a.unsqueeze(-1) * mixture.covs + (1 - a).unsqueeze(-1) * eye
+    diff = x.unsqueeze(1) - a.sqrt() * mixture.means
+    sol = torch.linalg.solve(C, diff.unsqueeze(-1)).squeeze(-1)
+    log_r = mixture.weights.log() - 0.5 * (diff * sol).sum(-1) - 0.5 * torch.linalg.slogdet(C).logabsdet
+    r = torch.softmax(log_r, dim=1)
+    return -(r.unsqueeze(-1) * sol).sum(1)
+"""
+_GMM_AUTOGRAD = """
+def gmm_noised_score(x, abar_t, mixture):
+    {prepare}
+    total = 0.0
+    for b in range(x.shape[0]):
+        a = abar_t[b]
+        C = a * mixture.covs + (1 - a) * torch.eye(x.shape[1], dtype=x.dtype)
+        comp = torch.distributions.MultivariateNormal(a.sqrt() * mixture.means, covariance_matrix=C)
+        total = total + torch.logsumexp(mixture.weights.log() + comp.log_prob(xr[b]), dim=0)
+    (g,) = torch.autograd.grad(total, xr)
+    return g
+"""
+WEAKNESS = [
+    (
+        "q3",
+        "a single component assumed to have identity covariance",
+        "d",
+        _GMM_HEAD
+        + """    if mixture.means.shape[0] == 1:
+        return abar_t.sqrt().reshape(-1, 1) * mixture.means - x
+"""
+        + _GMM_BODY,
+    ),
+    (
+        "q3",
+        "autograd on the caller's x (requires_grad_ in place)",
+        "e",
+        _GMM_AUTOGRAD.format(prepare="xr = x.requires_grad_(True)"),
+    ),
+    (
+        "q3",
+        "autograd without enabling gradients (fails under torch.no_grad)",
+        "e",
+        _GMM_AUTOGRAD.format(prepare="xr = x.detach().clone().requires_grad_(True)"),
+    ),
+    (
+        "q4",
+        "x_t updated in place",
+        "c",
+        """
+def tweedie_x0(x_t, score, abar_t):
+    a = abar_t.reshape(-1, *([1] * (x_t.dim() - 1)))
+    x_t += (1 - a) * score
+    return x_t / a.sqrt()
+""",
+    ),
+    (
+        "q6a",
+        "x updated in place (x += ...)",
+        "c",
+        """
+def langevin_step(x, score, step_size, noise):
+    x += step_size * score + math.sqrt(2 * step_size) * noise
+    return x
+""",
+    ),
+    (
+        "q6b",
+        "x_init updated in place",
+        "c",
+        _LANGEVIN.format(
+            noise=_FULL, update="x.add_(step_size * score_fn(x) + math.sqrt(2 * step_size) * noise)"
+        ),
+    ),
+    (
+        "q6b",
+        "one noise value shared by the coordinates of a sample",
+        "a",
+        _LANGEVIN.format(
+            noise="torch.randn(x.shape[0], 1, generator=generator, dtype=x.dtype).expand_as(x)",
+            update="langevin_step(x, score_fn(x), step_size, noise)",
+        ),
+    ),
+    (
+        "q7",
+        "noise drawn once per level, reused by its steps",
+        "a",
+        _ANNEALED.format(level_noise="level_noise = " + _FULL, noise="level_noise"),
+    ),
+    (
+        "q7",
+        "one noise value shared by the coordinates of a sample",
+        "a",
+        _ANNEALED.format(
+            level_noise="pass",
+            noise="torch.randn(x.shape[0], 1, generator=generator, dtype=x.dtype).expand_as(x)",
+        ),
+    ),
+    (
+        "q8a",
+        "x rescaled in place through an alias",
+        "c",
+        """
+def euler_step(x, eps, sigma, sigma_next):
+    s = sigma.reshape(-1, *([1] * (x.dim() - 1)))
+    s_next = sigma_next.reshape(-1, *([1] * (x.dim() - 1)))
+    y = x
+    y *= (1 + s**2).sqrt()
+    y += (s_next - s) * eps
+    return y / (1 + s_next**2).sqrt()
+""",
+    ),
+    (
+        "q8b",
+        "slopes averaged in place in eps",
+        "c",
+        """
+def heun_step(x, eps, sigma, sigma_next, eps_next_fn):
+    x_pred = euler_step(x, eps, sigma, sigma_next)
+    eps += eps_next_fn(x_pred)
+    eps /= 2
+    return euler_step(x, eps, sigma, sigma_next)
+""",
+    ),
+    (
+        "q8c",
+        "default method heun",
+        "b",
+        """
+def pf_ode_sample(eps_fn, x_T, sigmas, method="heun"):
+    B = x_T.shape[0]
+    sigmas = sigmas.to(x_T.dtype)
+    x = x_T
+    for i in range(len(sigmas) - 1):
+        s, s2 = sigmas[i].expand(B), sigmas[i + 1].expand(B)
+        eps = eps_fn(x, s)
+        if method == "heun" and sigmas[i + 1] > 0:
+            x = heun_step(x, eps, s, s2, lambda xp, s2=s2: eps_fn(xp, s2))
+        else:
+            x = euler_step(x, eps, s, s2)
+    return x
+""",
+    ),
+    (
+        "q8c",
+        "sigmas left in their own dtype",
+        "e",
+        """
+def pf_ode_sample(eps_fn, x_T, sigmas, method="euler"):
+    B = x_T.shape[0]
+    x = x_T
+    for i in range(len(sigmas) - 1):
+        s, s2 = sigmas[i].expand(B), sigmas[i + 1].expand(B)
+        eps = eps_fn(x, s)
+        if method == "heun" and sigmas[i + 1] > 0:
+            x = heun_step(x, eps, s, s2, lambda xp, s2=s2: eps_fn(xp, s2))
+        else:
+            x = euler_step(x, eps, s, s2)
+    return x
+""",
+    ),
+    (
+        "q10",
+        "default eta 1",
+        "b",
+        """
+def ddim_step(model_output, t, t_prev, x_t, alphas_cumprod, eta=1.0, noise=None):
+    shape = (-1,) + (1,) * (x_t.dim() - 1)
+    abar_t = alphas_cumprod[t].reshape(shape)
+    one = torch.ones((), dtype=alphas_cumprod.dtype)
+    abar_prev = torch.where(t_prev >= 0, alphas_cumprod[t_prev.clamp(min=0)], one).reshape(shape)
+    x0_hat = (x_t - (1 - abar_t).sqrt() * model_output) / abar_t.sqrt()
+    sigma = eta * ((1 - abar_prev) / (1 - abar_t)).sqrt() * (1 - abar_t / abar_prev).sqrt()
+    x_prev = abar_prev.sqrt() * x0_hat + (1 - abar_prev - sigma**2).sqrt() * model_output
+    return x_prev + sigma * noise if eta > 0 else x_prev
+""",
+    ),
+    (
+        "q10",
+        "x0_hat computed in place in x_t",
+        "c",
+        """
+def ddim_step(model_output, t, t_prev, x_t, alphas_cumprod, eta=0.0, noise=None):
+    shape = (-1,) + (1,) * (x_t.dim() - 1)
+    abar_t = alphas_cumprod[t].reshape(shape)
+    one = torch.ones((), dtype=alphas_cumprod.dtype)
+    abar_prev = torch.where(t_prev >= 0, alphas_cumprod[t_prev.clamp(min=0)], one).reshape(shape)
+    x0_hat = x_t
+    x0_hat -= (1 - abar_t).sqrt() * model_output
+    x0_hat /= abar_t.sqrt()
+    sigma = eta * ((1 - abar_prev) / (1 - abar_t)).sqrt() * (1 - abar_t / abar_prev).sqrt()
+    x_prev = abar_prev.sqrt() * x0_hat + (1 - abar_prev - sigma**2).sqrt() * model_output
+    return x_prev + sigma * noise if eta > 0 else x_prev
+""",
+    ),
+    (
+        "q11a",
+        "default spacing trailing",
+        "b",
+        _TIMESTEPS.format(default="trailing", linspace=_LINSPACE_OK),
+    ),
+    (
+        "q11a",
+        "linspace written as i (T - 1) / (num_steps - 1): one step divides by zero",
+        "d",
+        _TIMESTEPS.format(
+            default="leading", linspace="torch.round(i * (T - 1) / (num_steps - 1)).flip(0).long()"
+        ),
+    ),
+    (
+        "q11a",
+        "linspace branch returns floats",
+        "e",
+        _TIMESTEPS.format(
+            default="leading",
+            linspace="torch.round(torch.linspace(0, T - 1, num_steps, dtype=torch.float64)).flip(0)",
+        ),
+    ),
+    (
+        "q11b",
+        "default eta 1",
+        "b",
+        _DDIM_SAMPLE.format(eta="1.0", noise="torch.randn(shape, generator=generator, **kw)"),
+    ),
+    (
+        "q11b",
+        "step noise reuses the starting noise",
+        "a",
+        _DDIM_SAMPLE.format(eta="0.0", noise="x_start"),
+    ),
+]
+BUGS += [(question, name, source) for question, name, _cls, source in WEAKNESS]

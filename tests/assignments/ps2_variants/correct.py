@@ -336,3 +336,108 @@ def ddim_sample(model, shape, alphas_cumprod, num_steps, generator, eta=0.0, spa
 """,
     ),
 ]
+
+# Alternatives for the weakness classes of issue 11: in-place work on a copy, every draw made
+# up front or in another order, and the slowest realistic answers (per-sample Python loops),
+# whose grading time is measured.
+CORRECT += [
+    (
+        "q4",
+        "in place on a copy",
+        """
+def tweedie_x0(x_t, score, abar_t):
+    a = abar_t.reshape(-1, *([1] * (x_t.dim() - 1)))
+    out = x_t.clone()
+    out += (1 - a) * score
+    out /= a.sqrt()
+    return out
+""",
+    ),
+    (
+        "q6a",
+        "in place on a copy",
+        """
+def langevin_step(x, score, step_size, noise):
+    out = x.clone()
+    out.add_(score, alpha=step_size).add_(noise, alpha=math.sqrt(2 * step_size))
+    return out
+""",
+    ),
+    (
+        "q7",
+        "all the noise drawn up front, then the levels in turn",
+        """
+def annealed_langevin(score_fn, x_init, noise_levels, step_size, steps_per_level, generator):
+    n = len(noise_levels) * steps_per_level
+    zs = torch.randn((n,) + tuple(x_init.shape), generator=generator, dtype=x_init.dtype)
+    x = x_init.clone()
+    for k in range(n):
+        sigma = noise_levels[k // steps_per_level]
+        h = step_size * float(sigma / noise_levels[-1]) ** 2
+        x = x + h * score_fn(x, sigma) + math.sqrt(2 * h) * zs[k]
+    return x
+""",
+    ),
+    (
+        "q8b",
+        "slopes averaged in place on a copy",
+        """
+def heun_step(x, eps, sigma, sigma_next, eps_next_fn):
+    x_pred = euler_step(x, eps, sigma, sigma_next)
+    avg = eps.clone()
+    avg += eps_next_fn(x_pred)
+    avg /= 2
+    return euler_step(x, avg, sigma, sigma_next)
+""",
+    ),
+    (
+        "q11b",
+        "every step's noise drawn up front, even for eta = 0",
+        """
+def ddim_sample(model, shape, alphas_cumprod, num_steps, generator, eta=0.0, spacing="leading"):
+    ts = timesteps(num_steps, len(alphas_cumprod), spacing).tolist()
+    x = torch.randn(shape, generator=generator, dtype=alphas_cumprod.dtype)
+    zs = torch.randn((len(ts),) + tuple(shape), generator=generator, dtype=alphas_cumprod.dtype)
+    for i, t in enumerate(ts):
+        tb = torch.full((shape[0],), t, dtype=torch.long)
+        tpb = torch.full((shape[0],), ts[i + 1] if i + 1 < len(ts) else -1, dtype=torch.long)
+        x = ddim_step(model(x, tb), tb, tpb, x, alphas_cumprod, eta=eta, noise=zs[i])
+    return x
+""",
+    ),
+    (
+        "q6b",
+        "slowest: a Python loop over the samples at every step",
+        """
+def langevin(score_fn, x_init, step_size, num_steps, generator):
+    x = x_init.clone()
+    c = math.sqrt(2 * step_size)
+    for _ in range(num_steps):
+        s = score_fn(x)
+        z = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        new = torch.empty_like(x)
+        for i in range(x.shape[0]):
+            new[i] = x[i] + step_size * s[i] + c * z[i]
+        x = new
+    return x
+""",
+    ),
+    (
+        "q7",
+        "slowest: a Python loop over the samples at every step",
+        """
+def annealed_langevin(score_fn, x_init, noise_levels, step_size, steps_per_level, generator):
+    x = x_init.clone()
+    for sigma in noise_levels:
+        h = step_size * float(sigma) ** 2 / float(noise_levels[-1]) ** 2
+        for _ in range(steps_per_level):
+            s = score_fn(x, sigma)
+            z = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+            new = torch.empty_like(x)
+            for i in range(x.shape[0]):
+                new[i] = x[i] + h * s[i] + math.sqrt(2 * h) * z[i]
+            x = new
+    return x
+""",
+    ),
+]

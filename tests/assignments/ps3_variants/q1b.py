@@ -92,3 +92,17 @@ def cfg_prediction(model, x_t, t, labels, guidance_scale, null_label):
     return eps_c * guidance_scale + eps_u * (1 - guidance_scale)
 """,
 }
+
+# Weakness classes of issue 11 (class letter, source): (e) dtype, shape and gradient discipline.
+WEAKNESS = {
+    "output_squeezed": (
+        "e",
+        """
+def cfg_prediction(model, x_t, t, labels, guidance_scale, null_label):
+    out = model(torch.cat([x_t, x_t]), torch.cat([t, t]), torch.cat([labels, torch.full_like(labels, null_label)]))
+    eps_c, eps_u = out.squeeze().chunk(2)
+    return eps_u + guidance_scale * (eps_c - eps_u)
+""",
+    ),
+}
+BUGS.update({name: source for name, (_cls, source) in WEAKNESS.items()})

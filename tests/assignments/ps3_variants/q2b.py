@@ -136,3 +136,84 @@ def slerp(z0, z1, alpha):
     return c0.reshape(shape) * z0 + c1.reshape(shape) * z1
 """,
 }
+
+# Weakness classes of issue 11 (class letter, source): (c) arguments changed in place, (d) a
+# fallback that a degenerate input (identical rows) hides.
+_SLERP_HEAD = """
+def slerp(z0, z1, alpha):
+    a, b = z0.flatten(1), z1.flatten(1)
+    cos = ((a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))).clamp(-1, 1)
+    theta = torch.acos(cos)
+    sin = torch.sin(theta)
+"""
+WEAKNESS = {
+    "fallback_returns_z0": (
+        "d",
+        _SLERP_HEAD
+        + """    small = sin.abs() < 1e-6
+    safe = torch.where(small, torch.ones_like(sin), sin)
+    c0 = torch.where(small, torch.ones_like(sin), torch.sin((1 - alpha) * theta) / safe)
+    c1 = torch.where(small, torch.zeros_like(sin), torch.sin(alpha * theta) / safe)
+"""
+        + _GOOD_TAIL,
+    ),
+    "fallback_for_angles_below_0_45": (
+        "d",
+        _SLERP_HEAD
+        + """    small = cos > 0.9
+    safe = torch.where(small, torch.ones_like(sin), sin)
+    c0 = torch.where(small, torch.full_like(sin, 1 - alpha), torch.sin((1 - alpha) * theta) / safe)
+    c1 = torch.where(small, torch.full_like(sin, alpha), torch.sin(alpha * theta) / safe)
+"""
+        + _GOOD_TAIL,
+    ),
+    "rows_normalised_in_place_through_views": (
+        "c",
+        """
+def slerp(z0, z1, alpha):
+    a, b = z0.flatten(1), z1.flatten(1)
+    na, nb = a.norm(dim=1, keepdim=True), b.norm(dim=1, keepdim=True)
+    a /= na
+    b /= nb
+    theta = torch.acos((a * b).sum(1).clamp(-1, 1))
+    sin = torch.sin(theta)
+    small = sin.abs() < 1e-6
+    safe = torch.where(small, torch.ones_like(sin), sin)
+    c0 = torch.where(small, torch.full_like(sin, 1 - alpha), torch.sin((1 - alpha) * theta) / safe)
+    c1 = torch.where(small, torch.full_like(sin, alpha), torch.sin(alpha * theta) / safe)
+    out = c0[:, None] * a * na + c1[:, None] * b * nb
+    return out.view(z0.shape)
+""",
+    ),
+}
+BUGS.update({name: source for name, (_cls, source) in WEAKNESS.items()})
+CORRECT["half_angle_atan2_and_popular_threshold"] = """
+def slerp(z0, z1, alpha):
+    a, b = z0.flatten(1), z1.flatten(1)
+    ua = a / a.norm(dim=1, keepdim=True)
+    ub = b / b.norm(dim=1, keepdim=True)
+    theta = 2 * torch.atan2((ua - ub).norm(dim=1), (ua + ub).norm(dim=1))
+    dot = (ua * ub).sum(1)
+    out = torch.empty_like(a)
+    for i in range(a.shape[0]):
+        if dot[i] > 0.9995:  # the threshold of the widely copied slerp snippet
+            out[i] = (1 - alpha) * a[i] + alpha * b[i]
+        else:
+            s = torch.sin(theta[i])
+            out[i] = torch.sin((1 - alpha) * theta[i]) / s * a[i] + torch.sin(alpha * theta[i]) / s * b[i]
+    return out.reshape(z0.shape)
+"""
+CORRECT["normalised_on_copies"] = """
+def slerp(z0, z1, alpha):
+    a, b = z0.flatten(1).clone(), z1.flatten(1).clone()
+    na, nb = a.norm(dim=1, keepdim=True), b.norm(dim=1, keepdim=True)
+    a /= na
+    b /= nb
+    theta = torch.acos((a * b).sum(1).clamp(-1, 1))
+    sin = torch.sin(theta)
+    small = sin.abs() < 1e-6
+    safe = torch.where(small, torch.ones_like(sin), sin)
+    c0 = torch.where(small, torch.full_like(sin, 1 - alpha), torch.sin((1 - alpha) * theta) / safe)
+    c1 = torch.where(small, torch.full_like(sin, alpha), torch.sin(alpha * theta) / safe)
+    return (c0[:, None] * a * na + c1[:, None] * b * nb).view(z0.shape)
+"""

@@ -83,3 +83,30 @@ def multiview_prediction(model, x_t, t, views, labels, guidance_scale, null_labe
     return torch.stack(parts).mean(0)
 """,
 }
+
+# Weakness classes of issue 11 (class letter, source): (d) a shortcut that the degenerate
+# public input (one identity view) hides.
+WEAKNESS = {
+    "single_view_shortcut_skips_the_view": (
+        "d",
+        """
+def multiview_prediction(model, x_t, t, views, labels, guidance_scale, null_label):
+    if len(views) == 1:
+        return cfg_prediction(model, x_t, t, labels[0], guidance_scale, null_label)
+    total = 0
+    for v, y in zip(views, labels):
+        total = total + v.inverse(cfg_prediction(model, v.apply(x_t), t, y, guidance_scale, null_label))
+    return total / len(views)
+""",
+    ),
+}
+BUGS.update({name: source for name, (_cls, source) in WEAKNESS.items()})
+CORRECT["slowest_loop_over_samples_and_views"] = """
+def multiview_prediction(model, x_t, t, views, labels, guidance_scale, null_label):
+    out = torch.zeros_like(x_t)
+    for i in range(x_t.shape[0]):
+        for v, y in zip(views, labels):
+            e = cfg_prediction(model, v.apply(x_t[i : i + 1]), t[i : i + 1], y[i : i + 1], guidance_scale, null_label)
+            out[i] = out[i] + v.inverse(e)[0] / len(views)
+    return out
+"""

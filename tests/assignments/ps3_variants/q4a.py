@@ -52,3 +52,31 @@ def replace_known(x_prev, y, mask, t_prev, noise, alphas_cumprod):
     return out
 """,
 }
+
+# Weakness classes of issue 11 (class letter, source): (a) the joint structure of the injected
+# noise, (c) arguments changed in place.
+WEAKNESS = {
+    "known_pixels_written_into_x_prev": (
+        "c",
+        """
+def replace_known(x_prev, y, mask, t_prev, noise, alphas_cumprod):
+    ab = abar_at(alphas_cumprod, t_prev).to(x_prev.dtype).view(-1, *([1] * (x_prev.dim() - 1)))
+    known = mask.expand_as(x_prev) > 0
+    x_prev[known] = (ab.sqrt() * y + (1 - ab).sqrt() * noise)[known]
+    return x_prev
+""",
+    ),
+    "first_sample_noise_for_the_batch": (
+        "a",
+        _variant(_OK, noised="ab.sqrt() * y + (1 - ab).sqrt() * noise[:1]"),
+    ),
+}
+BUGS.update({name: source for name, (_cls, source) in WEAKNESS.items()})
+CORRECT["masked_assignment_on_a_copy"] = """
+def replace_known(x_prev, y, mask, t_prev, noise, alphas_cumprod):
+    out = x_prev.clone()
+    ab = abar_at(alphas_cumprod, t_prev).to(x_prev.dtype).view(-1, *([1] * (x_prev.dim() - 1)))
+    known = mask.expand_as(x_prev) > 0
+    out[known] = (ab.sqrt() * y + (1 - ab).sqrt() * noise)[known]
+    return out
+"""

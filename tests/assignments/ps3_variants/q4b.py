@@ -54,3 +54,21 @@ def forward_jump(x_s, s, t, noise, alphas_cumprod):
     return torch.sqrt(r) * x_s + torch.sqrt(1 - r) * noise
 """,
 }
+
+# Weakness classes of issue 11 (class letter, source): (a) the joint structure of the injected
+# noise, (c) arguments changed in place.
+WEAKNESS = {
+    "x_s_scaled_in_place": (
+        "c",
+        """
+def forward_jump(x_s, s, t, noise, alphas_cumprod):
+    r = (abar_at(alphas_cumprod, t) / abar_at(alphas_cumprod, s)).to(x_s.dtype).view(-1, *([1] * (x_s.dim() - 1)))
+    return x_s.mul_(r.sqrt()).add_((1 - r).sqrt() * noise)
+""",
+    ),
+    "noise_rows_in_reverse_order": (
+        "a",
+        _variant(_OK, combine="r.sqrt() * x_s + (1 - r).sqrt() * noise.flip(0)"),
+    ),
+}
+BUGS.update({name: source for name, (_cls, source) in WEAKNESS.items()})

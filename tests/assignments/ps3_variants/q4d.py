@@ -78,3 +78,16 @@ def dps_step(model, x_t, t, t_prev, y, operator, zeta, noise, alphas_cumprod):
     return (out - zeta * g).detach()
 """,
 }
+
+# Weakness classes of issue 11 (class letter, source): (e) gradient discipline.
+WEAKNESS = {
+    "gradient_taken_on_the_caller_x_t": (
+        "e",
+        _variant().replace("x = x_t.detach().requires_grad_(True)", "x = x_t.requires_grad_(True)"),
+    ),
+    "gradients_not_enabled_inside": (
+        "e",
+        _variant().replace("    with torch.enable_grad():\n", "    if True:\n"),
+    ),
+}
+BUGS.update({name: source for name, (_cls, source) in WEAKNESS.items()})

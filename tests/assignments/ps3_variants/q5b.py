@@ -78,3 +78,31 @@ def sds_grad(model, x, t, noise, labels, guidance_scale, null_label, alphas_cump
     return (1 - a) * (e - noise)
 """,
 }
+
+# Weakness classes of issue 11 (class letter, source): (e) gradient discipline.
+WEAKNESS = {
+    "surrogate_loss_backward_into_x_grad": (
+        "e",
+        """
+def sds_grad(model, x, t, noise, labels, guidance_scale, null_label, alphas_cumprod):
+    a = abar_at(alphas_cumprod, t).to(x.dtype).view(-1, *([1] * (x.dim() - 1)))
+    with torch.no_grad():
+        x_t = a.sqrt() * x + (1 - a).sqrt() * noise
+        g = (1 - a) * (cfg_prediction(model, x_t, t, labels, guidance_scale, null_label) - noise)
+    (g * x).sum().backward()
+    return x.grad.detach().clone()
+""",
+    ),
+}
+BUGS.update({name: source for name, (_cls, source) in WEAKNESS.items()})
+CORRECT["surrogate_loss_on_a_detached_copy"] = """
+def sds_grad(model, x, t, noise, labels, guidance_scale, null_label, alphas_cumprod):
+    a = abar_at(alphas_cumprod, t).to(x.dtype).view(-1, *([1] * (x.dim() - 1)))
+    with torch.no_grad():
+        x_t = a.sqrt() * x + (1 - a).sqrt() * noise
+        g = (1 - a) * (cfg_prediction(model, x_t, t, labels, guidance_scale, null_label) - noise)
+    xc = x.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad((g * xc).sum(), xc)
+    return grad
+"""

@@ -26,3 +26,16 @@ def render_occupancy(grid, axis):
     return 1 - empty
 """,
 }
+
+# Weakness classes of issue 11 (class letter, source): (c) arguments changed in place.
+WEAKNESS = {
+    "grid_complemented_in_place": (
+        "c",
+        """
+def render_occupancy(grid, axis):
+    empty = grid.neg_().add_(1)
+    return 1 - torch.prod(empty, dim=axis)
+""",
+    ),
+}
+BUGS.update({name: source for name, (_cls, source) in WEAKNESS.items()})
