@@ -89,6 +89,19 @@ $(SITE_INDEX): $(SITE_INPUTS)
 serve: $(STAMP) node-deps figures ## Preview the site with live reload on http://127.0.0.1:8000
 	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
 
+# ---------------------------------------------------------------- mini project
+TRACK ?=
+DEST  ?=
+
+.PHONY: project-starter
+project-starter: $(STAMP) ## Copy a mini-project starter: make project-starter TRACK=custom-data DEST=../my-project
+	@test -n "$(TRACK)" -a -n "$(DEST)" || { echo "usage: make project-starter TRACK=custom-data|pretrained DEST=folder"; exit 2; }
+	$(PY) -m diffcourse.projects starter $(TRACK) $(DEST)
+
+.PHONY: project-rubric
+project-rubric: $(STAMP) ## Print the mini-project rubric as text to type into Gradescope
+	@$(PY) -m diffcourse.projects rubric --gradescope
+
 .PHONY: checkpoints
 checkpoints: $(STAMP) ## Retrain the pretrained digits model and rewrite its model card
 	$(PY) scripts/train_digits_model.py
