@@ -13,6 +13,7 @@ from pathlib import Path
 from diffcourse.projects import PROJECTS_DIR
 
 STARTERS_DIR = PROJECTS_DIR / "starters"
+EXAMPLE = "example"  # the worked example, copied like a starter (its own report.md)
 COMMON = "common"
 TEMPLATE = PROJECTS_DIR / "report-template.md"
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "runs", "results", "data", ".*")
@@ -22,14 +23,20 @@ def tracks() -> list[str]:
     return sorted(p.name for p in STARTERS_DIR.iterdir() if p.is_dir() and p.name != COMMON)
 
 
+def _source(track: str) -> Path:
+    return PROJECTS_DIR / EXAMPLE if track == EXAMPLE else STARTERS_DIR / track
+
+
 def copy_starter(track: str, dest: Path) -> Path:
-    """Copy the starter of `track` into dest (which must not exist, or be empty)."""
-    if track not in tracks():
-        raise ValueError(f"unknown track {track!r} (known: {', '.join(tracks())})")
+    """Copy the starter of `track` (or the worked example) into dest, a new or empty folder."""
+    if track not in (*tracks(), EXAMPLE):
+        known = ", ".join((*tracks(), EXAMPLE))
+        raise ValueError(f"unknown track {track!r} (known: {known})")
     dest = Path(dest)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise FileExistsError(f"{dest} exists and is not an empty folder: choose another DEST")
     shutil.copytree(STARTERS_DIR / COMMON, dest, ignore=IGNORE, dirs_exist_ok=True)
-    shutil.copytree(STARTERS_DIR / track, dest, ignore=IGNORE, dirs_exist_ok=True)
-    shutil.copy2(TEMPLATE, dest / "report.md")
+    if track != EXAMPLE:
+        shutil.copy2(TEMPLATE, dest / "report.md")
+    shutil.copytree(_source(track), dest, ignore=IGNORE, dirs_exist_ok=True)
     return dest
