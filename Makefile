@@ -48,7 +48,12 @@ browser-deps: ## Install Debian's headless Chromium for the browser tests
 .PHONY: release
 release: $(STAMP) node-deps ## Build and prove the whole release into dist/ (the main job)
 	$(PY) -m diffcourse.release build --all
+	$(PY) -m diffcourse.release wheel --when-allowed
 	$(MAKE) --no-print-directory site
+
+.PHONY: wheel
+wheel: $(STAMP) ## Build the library wheel into dist/library (refused while a set it answers is open)
+	$(PY) -m diffcourse.release wheel
 
 .PHONY: student
 student: $(STAMP) ## Build the student notebooks and zips of every assignment

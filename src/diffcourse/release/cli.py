@@ -103,6 +103,16 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--course")
     s.add_argument("--site", default=str(REPO_ROOT / "dist" / "site"))
 
+    w = sub.add_parser(
+        "wheel", help="build the library wheel (refused while it answers an open set)"
+    )
+    w.add_argument("--course")
+    w.add_argument("--dist", default=str(REPO_ROOT / "dist"), help="output folder")
+    w.add_argument("--now", type=dt.datetime.fromisoformat, help="pretend it is this time")
+    w.add_argument(
+        "--when-allowed", action="store_true", help="say when, and exit 0, if it is too early"
+    )
+
     g = sub.add_parser("grade", help="grade one submission with an autograder zip, guarded")
     g.add_argument("zip")
     g.add_argument("submission")
@@ -139,6 +149,21 @@ def main(argv: list[str] | None = None) -> None:
         if problems:
             sys.exit("error: the site leaks:\n" + "\n".join(f"  - {p}" for p in problems))
         print(f"check-site: no leak in {args.site}")
+    elif args.command == "wheel":
+        from diffcourse.release.wheel import WHEEL_DIST, build_wheel, library_opens
+
+        course = _course(args.course)
+        now = args.now or dt.datetime.now()
+        if args.when_allowed:
+            opens = library_opens(course)
+            if opens is not None and now < opens:
+                print(f"library wheel: not built, it opens {opens:%Y-%m-%d %H:%M}")
+                return
+        try:
+            wheel = build_wheel(course, Path(args.dist) / WHEEL_DIST, now)
+        except ReleaseError as e:
+            sys.exit(f"error: {e}")
+        print(f"library wheel: {wheel}")
     elif args.command == "grade":
         from diffcourse.release.grade import grade_submission
 
