@@ -7,6 +7,7 @@ in course.yml, a milestone without a rubric, an idea in an unknown track.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import yaml
@@ -88,9 +89,9 @@ class Paper(_Strict):
 
 
 class Presentations(_Strict):
+    days: tuple[dt.date, ...] = Field(min_length=1)  # in order, inside the term
     per_day: int = Field(ge=1)
     minutes: int = Field(ge=1)
-    days: tuple[str, ...] = Field(min_length=1)  # lecture dates, in order
 
 
 class Papers(_Strict):
@@ -181,10 +182,14 @@ def load_papers(course: Course, path: Path = PAPERS_FILE) -> Papers:
     papers = _read(path, Papers)
     _unique(path, "papers", [p.id for p in papers.papers])
     _unique(path, "rubric", [c.id for c in papers.rubric])
-    lecture_days = {lec.date.isoformat() for lec in course.lectures}
-    for i, day in enumerate(papers.presentations.days):
-        if day not in lecture_days:
+    days = papers.presentations.days
+    for i, day in enumerate(days):
+        if not course.start <= day <= course.end:
             raise ProjectDataError(
-                path, f"presentations.days[{i}]", f"{day} is not a lecture date of course.yml"
+                path,
+                f"presentations.days[{i}]",
+                f"{day} is outside the term ({course.start} to {course.end})",
             )
+        if i and day <= days[i - 1]:
+            raise ProjectDataError(path, f"presentations.days[{i}]", "days must be in date order")
     return papers
