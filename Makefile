@@ -77,14 +77,19 @@ figures: $(STAMP) ## Regenerate the site's figures and animations (only those wh
 
 .PHONY: site
 site: $(STAMP) node-deps figures ## Build the course site into dist/site (mkdocs --strict) and scan it for leaks
+	@$(PY) -m diffcourse.site.library $(SITE_DATES)
 	@$(MAKE) --no-print-directory $(SITE_INDEX)
 
 # The site is rebuilt only when one of its inputs is newer than its index page. A
 # sub-make reads the list, so figures and zips made a moment ago count.
 SITE_INDEX  := $(DIST)/site/index.html
+# What passing dates change (the library's and the project's downloads), rewritten only
+# when it changes.
+SITE_DATES  := build/site-dates.txt
 SITE_INPUTS  = mkdocs.yml course.yml package-lock.json $(wildcard $(DIST)/*/*-student.zip) \
+  $(SITE_DATES) $(wildcard $(DIST)/library/*.whl) \
   $(wildcard $(DIST)/*/grading-report.json) \
-  $(shell find site lectures src/diffcourse build/figures -type f -not -path '*/__pycache__/*' 2>/dev/null)
+  $(shell find site lectures mini_projects src/diffcourse build/figures -type f -not -path '*/__pycache__/*' 2>/dev/null)
 $(SITE_INDEX): $(SITE_INPUTS)
 	$(PY) -m diffcourse.site.build
 	$(PY) -m diffcourse.release check-site

@@ -146,3 +146,27 @@ def test_the_worked_example_report_reproduces_at_full_budget(tmp_path):
     folder = copy_starter("example", tmp_path / "example")
     note = check_project(folder, limit_s=600)
     assert note.ok, note.markdown()
+
+
+def test_the_check_runs_in_the_grading_container_when_one_is_named(starter, tmp_path, monkeypatch):
+    folder = starter("pretrained")
+    edit_yaml(folder / "project.yml", images=8, restore__steps=4, restore__resamplings=1)
+    assert run_make(folder).returncode == 0
+    # A stand-in engine: checks the offline, mounted invocation, then runs it here.
+    engine = tmp_path / "fake-docker"
+    log = tmp_path / "engine-args"
+    engine.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" > {log}\n'
+        '[ "$1 $2 $3 $4 $5" = "run --rm --network none -v" ] || exit 9\n'
+        "src=${6%:/project}; shift 9\n"
+        f'cd "$src" && exec "$@" PY={sys.executable}\n'
+    )
+    engine.chmod(0o755)
+    monkeypatch.setenv("DIFFCOURSE_CONTAINER_ENGINE", str(engine))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    note = check_project(folder, limit_s=300, container="course/grading:2027")
+    assert note.ok, note.markdown()
+    args = log.read_text().split()
+    assert args[-3:] == ["course/grading:2027", "make", "reproduce"]
+    assert "--network none" in note.command

@@ -73,7 +73,9 @@ def check_site(course: Course, site: Path, now: dt.datetime | None = None) -> li
                 len(solution_lines) >= CROSS_ASSIGNMENT_MIN_SOLUTION_LINES
             ):
                 problems.extend(f"{owner.id} {lk}" for lk in found)
-    return problems
+    from diffcourse.release.wheel import site_problems
+
+    return problems + site_problems(course, Path(site), now)
 
 
 def _course(path: str | None) -> Course:

@@ -75,8 +75,7 @@ def answered_problem_sets(course: Course, library: Path) -> list[Answered]:
         defines = [
             lk for lk in leaks.vendored_conflicts(library, src) if "module defines" in lk.what
         ]
-        text = leaks.scan([library], [src])
-        evidence = defines or text
+        evidence = defines or leaks.scan([library], [src])  # the text scan only when needed
         if evidence:
             found.append(Answered(a, str(evidence[0]).replace(str(library), "diffcourse")))
     return found
@@ -196,4 +195,22 @@ def check_wheel(course: Course, wheel: Path, now: dt.datetime) -> list[str]:
             for leak in leaks.vendored_conflicts(Path(tmp), src):
                 if "module defines" in leak.what:
                     problems.append(f"{wheel.name}: {str(leak).replace(tmp + '/', '')}")
+    return problems
+
+
+def site_problems(course: Course, site: Path, now: dt.datetime) -> list[str]:
+    """The library's part of the site leak gate: API pages and the wheel, by the same date."""
+    site = Path(site)
+    api = site / "library" / "api"
+    wheels = sorted((site / "downloads").glob(f"{DIST_NAME}-*.whl"))
+    if not (api.exists() or wheels):
+        return []
+    opens = library_opens(course)
+    problems = []
+    if opens is not None and now < opens:
+        if api.exists():
+            problems.append(f"library API pages in {api} before the library opens ({opens})")
+        problems += [f"{w} is published before the library opens ({opens})" for w in wheels]
+    for w in wheels:
+        problems += check_wheel(course, w, now)
     return problems
