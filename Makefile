@@ -48,7 +48,12 @@ browser-deps: ## Install Debian's headless Chromium for the browser tests
 .PHONY: release
 release: $(STAMP) node-deps ## Build and prove the whole release into dist/ (the main job)
 	$(PY) -m diffcourse.release build --all
+	$(PY) -m diffcourse.release wheel --when-allowed
 	$(MAKE) --no-print-directory site
+
+.PHONY: wheel
+wheel: $(STAMP) ## Build the library wheel into dist/library (refused while a set it answers is open)
+	$(PY) -m diffcourse.release wheel
 
 .PHONY: student
 student: $(STAMP) ## Build the student notebooks and zips of every assignment
@@ -72,14 +77,19 @@ figures: $(STAMP) ## Regenerate the site's figures and animations (only those wh
 
 .PHONY: site
 site: $(STAMP) node-deps figures ## Build the course site into dist/site (mkdocs --strict) and scan it for leaks
+	@$(PY) -m diffcourse.site.library $(SITE_DATES)
 	@$(MAKE) --no-print-directory $(SITE_INDEX)
 
 # The site is rebuilt only when one of its inputs is newer than its index page. A
 # sub-make reads the list, so figures and zips made a moment ago count.
 SITE_INDEX  := $(DIST)/site/index.html
+# What passing dates change (the library's and the project's downloads), rewritten only
+# when it changes.
+SITE_DATES  := build/site-dates.txt
 SITE_INPUTS  = mkdocs.yml course.yml package-lock.json $(wildcard $(DIST)/*/*-student.zip) \
+  $(SITE_DATES) $(wildcard $(DIST)/library/*.whl) \
   $(wildcard $(DIST)/*/grading-report.json) \
-  $(shell find site lectures src/diffcourse build/figures -type f -not -path '*/__pycache__/*' 2>/dev/null)
+  $(shell find site lectures mini_projects src/diffcourse build/figures -type f -not -path '*/__pycache__/*' 2>/dev/null)
 $(SITE_INDEX): $(SITE_INPUTS)
 	$(PY) -m diffcourse.site.build
 	$(PY) -m diffcourse.release check-site
@@ -98,6 +108,19 @@ WHAT_IF ?=
 .PHONY: grades
 grades: $(STAMP) ## Final grades from Gradescope exports in grades/ (GRADES=dir COURSE=file WHAT_IF="ps3:written=max")
 	$(PY) -m diffcourse.grades --course $(COURSE) --inputs $(GRADES) $(if $(WHAT_IF),--what-if "$(WHAT_IF)")
+
+# ---------------------------------------------------------------- mini project
+TRACK ?=
+DEST  ?=
+
+.PHONY: project-starter
+project-starter: $(STAMP) ## Copy a mini-project starter: make project-starter TRACK=custom-data DEST=../my-project
+	@test -n "$(TRACK)" -a -n "$(DEST)" || { echo "usage: make project-starter TRACK=custom-data|pretrained DEST=folder"; exit 2; }
+	$(PY) -m diffcourse.projects starter $(TRACK) $(DEST)
+
+.PHONY: project-rubric
+project-rubric: $(STAMP) ## Print the mini-project rubric as text to type into Gradescope
+	@$(PY) -m diffcourse.projects rubric --gradescope
 
 .PHONY: checkpoints
 checkpoints: $(STAMP) ## Retrain the pretrained digits model and rewrite its model card

@@ -61,6 +61,17 @@ class Lecture:
 
 
 @dataclass(frozen=True)
+class Milestone:
+    """One dated, pointed hand-in of a project (its points add up to the project's)."""
+
+    id: str
+    title: str
+    due: dt.datetime
+    points: int
+    deliverable: str
+
+
+@dataclass(frozen=True)
 class Assignment:
     id: str
     title: str
@@ -70,6 +81,7 @@ class Assignment:
     points: int
     notebook: str | None = None
     cell_timeout: int = 120
+    milestones: tuple[Milestone, ...] = ()
 
     @property
     def is_notebook(self) -> bool:
@@ -272,6 +284,49 @@ class _Reader:
             seen.add(item.id)
 
 
+def _read_milestones(r: _Reader, a: dict, key: str, kind, release, due, points, end):
+    """A project's milestones: in date order, inside the project, points adding up to its own.
+
+    The project's due date is its final hand-in, so it must be the due date of one
+    milestone; a later one (a presentation day) may follow it until the term ends.
+    """
+    raw = a.get("milestones")
+    if raw is None:
+        return ()
+    if kind != "project":
+        r.fail(f"{key}.milestones", "only a project has milestones")
+    if not isinstance(raw, list) or not raw:
+        r.fail(f"{key}.milestones", "expected a non-empty list")
+    milestones = []
+    for i, m in enumerate(raw):
+        mkey = f"{key}.milestones[{i}]"
+        m = r.mapping(m, mkey, {"id", "title", "due", "points", "deliverable"})
+        milestones.append(
+            Milestone(
+                id=r.text(m["id"], f"{mkey}.id"),
+                title=r.text(m["title"], f"{mkey}.title"),
+                due=r.datetime(m["due"], f"{mkey}.due"),
+                points=r.integer(m["points"], f"{mkey}.points"),
+                deliverable=r.text(m["deliverable"], f"{mkey}.deliverable"),
+            )
+        )
+    r.unique_ids(milestones, f"{key}.milestones")
+    for i, m in enumerate(milestones):
+        mkey = f"{key}.milestones[{i}].due"
+        if m.due <= release:
+            r.fail(mkey, f"{m.due} is not after the project's release {release}")
+        if m.due.date() > end:
+            r.fail(mkey, f"{m.due.date()} is after the term ends ({end})")
+        if i and m.due <= milestones[i - 1].due:
+            r.fail(mkey, "milestones must be listed in date order")
+    total = sum(m.points for m in milestones)
+    if total != points:
+        r.fail(f"{key}.milestones", f"points add up to {total}, not the project's {points}")
+    if due not in {m.due for m in milestones}:
+        r.fail(f"{key}.due", f"{due} is the due date of none of the milestones (the final hand-in)")
+    return tuple(milestones)
+
+
 def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
     """Read and validate the course file; raise CourseFileError on the first problem."""
     path = Path(path)
@@ -365,7 +420,7 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
             a,
             key,
             {"id", "title", "kind", "release", "due", "points"},
-            {"notebook", "cell_timeout"},
+            {"notebook", "cell_timeout", "milestones"},
         )
         aid = r.text(a["id"], f"{key}.id")
         if not aid.replace("_", "").isalnum() or not aid.islower():
@@ -386,6 +441,8 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
                 r.fail(f"{key}.notebook", f"no such file: {notebook}")
         elif kind == "problem_set":
             r.fail(key, "a problem set needs a notebook")
+        points = r.integer(a["points"], f"{key}.points", minimum=1)
+        milestones = _read_milestones(r, a, key, kind, release, due, points, end)
         assignments.append(
             Assignment(
                 id=aid,
@@ -393,9 +450,10 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
                 kind=kind,
                 release=release,
                 due=due,
-                points=r.integer(a["points"], f"{key}.points", minimum=1),
+                points=points,
                 notebook=notebook,
                 cell_timeout=r.integer(a.get("cell_timeout", 120), f"{key}.cell_timeout", 1),
+                milestones=milestones,
             )
         )
     r.unique_ids(assignments, "assignments")

@@ -14,9 +14,8 @@ def cfg_prediction(model, x_t, t, labels, guidance_scale, null_label):
     """Classifier-free guided prediction: eps = eps_u + w (eps_c - eps_u).
 
     w = 1 is the plain conditional prediction, w = 0 the unconditional one, w > 1
-    pushes further toward the class. The conditional and unconditional inputs go
-    through ONE batched model call: the first B rows carry the labels, the last B
-    rows the null label (by convention ``model.num_classes``).
+    pushes further toward the class. The unconditional prediction is the model's
+    output for the null label (by convention ``model.num_classes``).
     """
     B = x_t.shape[0]
     t = torch.as_tensor(t, device=x_t.device)

@@ -145,7 +145,7 @@ class Permutation(View):
 
 
 def multiview_prediction(model, x_t, t, views, labels=None, guidance_scale=None, null_label=None):
-    """eps = mean_i V_i^{-1} eps_theta(V_i x_t, t, y_i), with ONE batched model call.
+    """eps = mean_i V_i^{-1} eps_theta(V_i x_t, t, y_i): the views' predictions, averaged.
 
     ``labels`` holds one entry per view (an int or a LongTensor (B,)), or is None for
     an unconditional model. With ``guidance_scale``, each view's prediction is

@@ -15,9 +15,8 @@ def slerp(z0, z1, alpha, eps=1e-7):
 
     slerp = sin((1 - a) theta) / sin(theta) z0 + sin(a theta) / sin(theta) z1, with
     theta the angle between z0[b] and z1[b] over all non-batch dims (one angle per
-    row). The cosine is clamped to [-1, 1] (rounding can push it past 1: NaN in
-    acos), and rows whose sin(theta) < eps (identical or opposite directions) fall
-    back to linear interpolation. ``alpha`` is a float or a tensor (B,).
+    row). Rows whose sin(theta) < eps (identical or opposite directions) are
+    interpolated linearly. ``alpha`` is a float or a tensor (B,).
     """
     if z0.shape != z1.shape:
         raise ValueError(f"z0 and z1 must have the same shape, got {z0.shape} and {z1.shape}")

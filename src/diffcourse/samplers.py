@@ -144,8 +144,8 @@ def ddim_step(
 def make_predict(model, labels=None, guidance_scale=None, null_label=None):
     """A ``predict(x_t, t) -> model output`` callable: the model, or its guided prediction.
 
-    With ``guidance_scale`` set, classifier-free guidance with ``null_label``
-    (default ``model.num_classes``) and one batched call per step.
+    With ``guidance_scale`` set, the classifier-free guided prediction with
+    ``null_label`` (default ``model.num_classes``).
     """
     if guidance_scale is None:
         if labels is None:

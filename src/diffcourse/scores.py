@@ -122,8 +122,7 @@ def gmm_noised_log_prob(x, abar_t, mixture):
 def gmm_noised_score(x, abar_t, mixture):
     """grad_x log q_t(x) = -sum_k r_k(x) C_k^{-1} (x - sqrt(abar) mu_k), r = softmax(log w + log N).
 
-    x (B, D) -> (B, D). The responsibilities r come from log-densities, so the score
-    stays finite far from every mode (where it is the nearest component's score).
+    x (B, D) -> (B, D). Far from every mode the score is the nearest component's.
     """
     solved, log_joint = _noised_components(x, abar_t, mixture)
     resp = torch.softmax(log_joint, dim=1)  # (B, K)

@@ -9,6 +9,7 @@ on the release build. Set DIFFCOURSE_TEST_SITE=<folder> to test an already built
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import http.server
 import os
@@ -44,6 +45,20 @@ def site_dir(tmp_path_factory, course, figures_ready) -> Path:
     stub = not all(student_zip(a.id).is_file() for a in course.notebook_assignments)
     out = tmp_path_factory.mktemp("site")
     build(out, stub_downloads=stub)
+    return out
+
+
+@pytest.fixture(scope="session")
+def future_site(tmp_path_factory, course, figures_ready) -> Path:
+    """The site as built a minute after the mini project's release (DIFFCOURSE_NOW): the
+    library and the project's downloads are public then."""
+    from diffcourse.site.library import NOW_ENV
+
+    release = course.assignment("mini_project").release
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(NOW_ENV, (release + dt.timedelta(minutes=1)).isoformat())
+        out = tmp_path_factory.mktemp("future-site")
+        build(out, stub_downloads=True)
     return out
 
 

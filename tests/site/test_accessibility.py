@@ -12,7 +12,9 @@ pytestmark = pytest.mark.browser
 AXE = NODE_MODULES / "axe-core" / "axe.min.js"
 
 
-@pytest.mark.parametrize("path", ["", "syllabus/", "lectures/03-ddpm-reverse-elbo/"])
+@pytest.mark.parametrize(
+    "path", ["", "syllabus/", "lectures/03-ddpm-reverse-elbo/", "mini-project/", "library/"]
+)
 def test_no_serious_accessibility_violation(visit, browser, site_url, path):
     if not AXE.is_file():
         pytest.skip("axe-core is not installed: make node-deps")

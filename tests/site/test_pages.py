@@ -79,7 +79,7 @@ def test_unknown_tags_and_arguments_are_refused(course):
 
 
 def test_schedule_lists_lectures_and_assignments_in_order(course):
-    pages = {lec.notes for lec in course.lectures} | {"assignments/ps1.md"}
+    pages = {lec.notes for lec in course.lectures} | {"assignments/ps1.md", "mini-project.md"}
     table = expand_macros("{{ schedule_table }}", ctx_for(course, "schedule.md", pages))
     rows = [r for r in table.splitlines()[2:]]
     for lec in course.lectures:
@@ -92,7 +92,12 @@ def test_schedule_lists_lectures_and_assignments_in_order(course):
     dates = [dt.datetime.strptime(f"{r.split('|')[2].strip()} {year}", "%a %d %b %Y") for r in rows]
     assert dates == sorted(dates)
     assert "[Problem set 1" in table  # a page that exists is linked
-    assert "[Mini project]" not in table  # no page, no link
+    assert "[Mini project](mini-project.md)" in table  # the project links its own page
+    project = course.assignment("mini_project")
+    for m in project.milestones:
+        if m.due != project.due:
+            row = next(r for r in rows if "**Milestone:**" in r and m.title in r)
+            assert f"| {fmt_short(m.due.date())} |" in row and f"{m.points} points" in row
 
 
 def test_download_link_stub_and_failure(course):

@@ -73,7 +73,9 @@ def check_site(course: Course, site: Path, now: dt.datetime | None = None) -> li
                 len(solution_lines) >= CROSS_ASSIGNMENT_MIN_SOLUTION_LINES
             ):
                 problems.extend(f"{owner.id} {lk}" for lk in found)
-    return problems
+    from diffcourse.release.wheel import site_problems
+
+    return problems + site_problems(course, Path(site), now)
 
 
 def _course(path: str | None) -> Course:
@@ -102,6 +104,16 @@ def main(argv: list[str] | None = None) -> None:
     s = sub.add_parser("check-site", help="leak scan of the built site")
     s.add_argument("--course")
     s.add_argument("--site", default=str(REPO_ROOT / "dist" / "site"))
+
+    w = sub.add_parser(
+        "wheel", help="build the library wheel (refused while it answers an open set)"
+    )
+    w.add_argument("--course")
+    w.add_argument("--dist", default=str(REPO_ROOT / "dist"), help="output folder")
+    w.add_argument("--now", type=dt.datetime.fromisoformat, help="pretend it is this time")
+    w.add_argument(
+        "--when-allowed", action="store_true", help="say when, and exit 0, if it is too early"
+    )
 
     g = sub.add_parser("grade", help="grade one submission with an autograder zip, guarded")
     g.add_argument("zip")
@@ -139,6 +151,21 @@ def main(argv: list[str] | None = None) -> None:
         if problems:
             sys.exit("error: the site leaks:\n" + "\n".join(f"  - {p}" for p in problems))
         print(f"check-site: no leak in {args.site}")
+    elif args.command == "wheel":
+        from diffcourse.release.wheel import WHEEL_DIST, build_wheel, library_opens
+
+        course = _course(args.course)
+        now = args.now or dt.datetime.now()
+        if args.when_allowed:
+            opens = library_opens(course)
+            if opens is not None and now < opens:
+                print(f"library wheel: not built, it opens {opens:%Y-%m-%d %H:%M}")
+                return
+        try:
+            wheel = build_wheel(course, Path(args.dist) / WHEEL_DIST, now)
+        except ReleaseError as e:
+            sys.exit(f"error: {e}")
+        print(f"library wheel: {wheel}")
     elif args.command == "grade":
         from diffcourse.release.grade import grade_submission
 

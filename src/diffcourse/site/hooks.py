@@ -39,7 +39,9 @@ from diffcourse.site import (
     site_course,
     student_zip,
 )
+from diffcourse.site.library import api_page, api_uri, library_modules, library_state
 from diffcourse.site.pages import (
+    MINI_PROJECT_URI,
     MacroError,
     PageContext,
     assignment_uri,
@@ -47,6 +49,7 @@ from diffcourse.site.pages import (
     expand_macros,
     lecture_header,
 )
+from diffcourse.site.project_pages import project_released
 
 log = logging.getLogger("mkdocs.hooks.diffcourse")
 
@@ -62,6 +65,10 @@ MATHJAX_PARTS = (
 )
 
 _state: dict = {"command": "build"}
+
+# The mini project's guide lives with its data (mini_projects/) and becomes this page.
+MINI_PROJECT_GUIDE = "mini_projects/guide.md"
+PROJECT_DOWNLOADS_DIR = FIGURES_DIR.parent / "project-downloads"  # build/project-downloads
 
 
 def _course():
@@ -104,6 +111,11 @@ def on_config(config):
     config.copyright = f"{course.code}: {course.title}, {course.term}"
     lectures = [{lec.title: lec.notes} for lec in course.lectures]
     problem_sets = [{a.title: assignment_uri(a.id)} for a in course.notebook_assignments]
+    library = _state["library"] = library_state(course)
+    library_nav: object = "library.md"
+    if library.published:
+        api = [{f"diffcourse.{m}": api_uri(m)} for m, _ in library_modules()]
+        library_nav = [{"Overview": "library.md"}, {"API reference": api}]
     staff = [{"People and office hours": "staff/index.md"}]
     docs = Path(config.docs_dir)
     if (docs / "staff" / "release-guide.md").is_file():
@@ -116,7 +128,8 @@ def on_config(config):
         {"Schedule": "schedule.md"},
         {"Lectures": lectures},
         {"Problem sets": problem_sets},
-        {"Course library": "library.md"},
+        {"Mini project": MINI_PROJECT_URI},
+        {"Course library": library_nav},
         {"Staff": staff},
     ]
     if FIGURES_DIR.is_dir() and str(FIGURES_DIR) not in config.watch:
@@ -149,6 +162,7 @@ def on_files(files: Files, config) -> Files:
     except CourseFileError as e:
         raise PluginError(f"course calendar: {e}") from None
     files.append(File.generated(config, CALENDAR_URI, content=ics))
+    _add_project_and_library_files(files, config, course)
 
     if FIGURES_DIR.is_dir():
         for path in sorted(FIGURES_DIR.rglob("*")):
@@ -158,6 +172,31 @@ def on_files(files: Files, config) -> Files:
     else:
         log.info("no figures in %s: run `python -m diffcourse.site.figures`", FIGURES_DIR)
     return files
+
+
+def _add_project_and_library_files(files: Files, config, course) -> None:
+    """The mini project's page and downloads; the library's API pages and wheel once public."""
+    from diffcourse.projects.starter import EXAMPLE, starter_zip, template_zip, tracks
+
+    guide = course.path.parent / MINI_PROJECT_GUIDE
+    if not guide.is_file():
+        raise PluginError(f"the mini project guide {guide} is missing")
+    files.append(File.generated(config, MINI_PROJECT_URI, abs_src_path=str(guide)))
+    if project_released(course):  # the starters need the library, public by then
+        for track in (*tracks(), EXAMPLE):
+            zipped = starter_zip(track, PROJECT_DOWNLOADS_DIR)
+            uri = f"downloads/{zipped.name}"
+            files.append(File.generated(config, uri, abs_src_path=str(zipped)))
+        template = template_zip(PROJECT_DOWNLOADS_DIR)
+        uri = f"downloads/{template.name}"
+        files.append(File.generated(config, uri, abs_src_path=str(template)))
+    library = _state["library"]
+    if library.published:
+        for module, _ in library_modules():
+            files.append(File.generated(config, api_uri(module), content=api_page(module)))
+        if library.wheel is not None:
+            uri = f"downloads/{library.wheel.name}"
+            files.append(File.generated(config, uri, abs_src_path=str(library.wheel)))
 
 
 def on_page_markdown(markdown, page, config, files):

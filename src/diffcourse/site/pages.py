@@ -72,6 +72,10 @@ def assignment_uri(assignment_id: str) -> str:
     return f"assignments/{assignment_id}.md"
 
 
+# The project's page: mini_projects/guide.md, brought into the site by the hooks.
+MINI_PROJECT_URI = "mini-project.md"
+
+
 def download_uri(assignment_id: str) -> str:
     return f"downloads/{assignment_id}-student.zip"
 
@@ -81,7 +85,7 @@ def _escape_cell(text: str) -> str:
 
 
 def _assignment_ref(ctx: PageContext, a: Assignment) -> str:
-    uri = assignment_uri(a.id)
+    uri = MINI_PROJECT_URI if a.kind == "project" else assignment_uri(a.id)
     if uri in ctx.page_uris:
         return f"[{a.title}]({ctx.link(uri)})"
     return a.title
@@ -316,6 +320,10 @@ def schedule_table(ctx: PageContext) -> str:
         events.append(
             (a.due, 3, f"**Due {a.due:%H:%M}:** {ref}", f"released {fmt_short(a.release)}")
         )
+        for m in a.milestones:
+            if m.due != a.due:  # the final hand-in is the row above
+                what = f"**Milestone:** {ref}: {_escape_cell(m.title)}"
+                events.append((m.due, 3, what, f"due {m.due:%H:%M}, {m.points} points"))
     events.append((dt.datetime.combine(c.end, dt.time(23, 59)), 4, "**Term ends**", ""))
     events.sort(key=lambda e: (e[0], e[1]))
 
@@ -586,6 +594,11 @@ BLOCKS: dict[str, Callable[..., str]] = {
     "grading_costs": grading_costs,
     "api": api,
 }
+
+# The Mini project and Library pages' tags (their own module; it imports this one lazily).
+from diffcourse.site.project_pages import BLOCKS as _PROJECT_BLOCKS  # noqa: E402
+
+BLOCKS.update(_PROJECT_BLOCKS)
 
 NAMESPACES: dict[str, Callable[[PageContext, str], str]] = {
     "course": lambda ctx, name: _course_value(ctx.course, name),
