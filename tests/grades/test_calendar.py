@@ -43,6 +43,10 @@ def test_every_lecture_release_and_due_date_at_local_time():
         assert release.decoded("dtstart") == a.release.replace(tzinfo=tz)
         assert due.decoded("dtstart") == a.due.replace(tzinfo=tz)
         assert a.title in str(due["summary"])
+        for m in a.milestones:  # every milestone is on the calendar, the final one as `due-<id>`
+            uid = f"due-{a.id}" if m.due == a.due else f"due-{a.id}-{m.id}"
+            assert found[uid].decoded("dtstart") == m.due.replace(tzinfo=tz)
+    assert any(a.milestones for a in course.assignments), "the course file lists milestones"
     # Due at 23:59 New York time in February is 04:59 UTC the next day.
     ps1 = found["due-ps1"].decoded("dtstart").astimezone(dt.timezone.utc)
     assert (ps1.hour, ps1.minute) == (4, 59)

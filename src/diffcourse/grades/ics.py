@@ -133,6 +133,15 @@ def build_calendar(course: Course) -> icalendar.Calendar:
             a.due.replace(tzinfo=tz),
             description=f"Submit on Gradescope by {a.due:%H:%M} ({course.timezone}).",
         )
+        for m in a.milestones:
+            if m.due == a.due:  # the final milestone is the assignment's own due event
+                continue
+            event(
+                f"due-{a.id}-{m.id}",
+                f"{course.code} due: {a.title}, {m.title}",
+                m.due.replace(tzinfo=tz),
+                description=f"{m.deliverable} ({m.points} points of {a.points}).",
+            )
 
     event("term-start", f"{course.code}: first day of term", course.start)
     event("term-end", f"{course.code}: last day of term", course.end)
