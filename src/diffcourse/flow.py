@@ -44,6 +44,9 @@ __all__ = [
     "flow_sample",
     "reflow_pairs",
     "straightness",
+    "consistency_function",
+    "consistency_distillation_loss",
+    "consistency_sample",
 ]
 
 PATHS = ("linear", "cosine")
@@ -259,3 +262,57 @@ def straightness(trajectory):
     overall = trajectory[-1] - trajectory[0]  # (B, ...)
     dev = (steps - overall).flatten(2).pow(2).sum(-1)  # (N, B)
     return dev.mean()
+
+
+# --------------------------------------------------------------- consistency models
+
+
+def consistency_function(network, x, t):
+    """f(x, t) = x - t F(x, t) for the linear path: the boundary condition f(x, 0) = x holds
+    by construction, and F is the average velocity from t down to 0 (one Euler step of
+    size t with it lands on the trajectory's end). ``network(x, t)`` is a velocity-like field.
+    """
+    return x - expand_to(torch.as_tensor(t), x) * network(x, t)
+
+
+def consistency_distillation_loss(
+    student, target, teacher_velocity, x0, noise, t, t_prev, path="linear", method="heun"
+):
+    """Consistency distillation (Song et al. 2023): mean (f(x_t, t) - f^-(x_prev, t_prev))^2.
+
+    ``student`` and ``target`` are consistency functions (x, t) -> estimate of x0 (the
+    target is usually a slowly updated copy of the student and gets no gradient); x_prev is
+    one Euler or Heun step of the teacher's probability-flow ODE from x_t at t to t_prev.
+    t and t_prev are float tensors (B,) with t > t_prev >= 0.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if torch.any(torch.as_tensor(t_prev) >= torch.as_tensor(t)):
+        raise ValueError("t_prev must be smaller than t")
+    x_t = interpolate(x0, noise, t, path)
+    with torch.no_grad():
+        dt = expand_to(torch.as_tensor(t_prev) - torch.as_tensor(t), x_t)
+        v = teacher_velocity(x_t, t)
+        if method == "heun":
+            v = (v + teacher_velocity(x_t + dt * v, t_prev)) / 2
+        x_prev = x_t + dt * v
+        goal = target(x_prev, t_prev)
+    return torch.mean((student(x_t, t) - goal) ** 2)
+
+
+def consistency_sample(f, noise, times, generator=None, path="linear"):
+    """Multistep consistency sampling: x = f(noise, 1), then for each t in ``times``
+    (decreasing, in (0, 1)) re-noise x to time t with fresh noise and map it back with f.
+    One network evaluation per entry of [1] + times.
+    """
+    times = [float(t) for t in times]
+    pairs = zip(times, times[1:], strict=False)
+    if any(not 0 < t < 1 for t in times) or any(b >= a for a, b in pairs):
+        raise ValueError(f"times must decrease strictly inside (0, 1), got {times}")
+    batch = noise.shape[0]
+    x = f(noise, torch.ones(batch, dtype=torch.float64))
+    for t in times:
+        z = torch.randn(noise.shape, generator=generator, dtype=noise.dtype)
+        tt = torch.full((batch,), t, dtype=torch.float64)
+        x = f(interpolate(x, z.to(noise.device), tt, path), tt)
+    return x

@@ -11,6 +11,9 @@ from diffcourse.data import gaussian_mixture_2d
 from diffcourse.flow import (
     cfm_loss,
     conditional_velocity,
+    consistency_distillation_loss,
+    consistency_function,
+    consistency_sample,
     eps_to_velocity,
     flow_sample,
     gmm_velocity,
@@ -170,6 +173,57 @@ def test_straightness_of_a_line_and_of_a_quarter_circle():
     arc = torch.stack([torch.cos(math.pi / 2 * s), torch.sin(math.pi / 2 * s)], dim=1)[:, None]
     # S = int ||p'||^2 - ||p(1) - p(0)||^2 = pi^2 / 4 - 2
     assert straightness(arc).item() == pytest.approx(math.pi**2 / 4 - 2, rel=1e-4)
+
+
+def test_one_euler_step_of_the_marginal_flow_lands_on_the_data_mean(randn):
+    """v(x, 1) = x - E[x0] on the linear path, so x_1 - v(x_1, 1) = E[x0] for every x_1."""
+    mixture = gaussian_mixture_2d([[-2.0, 1.0], [2.0, 1.0], [0.0, -2.0]], 0.3, [0.2, 0.3, 0.5])
+    x = flow_sample(lambda x, t: gmm_velocity(x, t, mixture), randn(16, 2, seed=11), 1)
+    mean = (mixture.weights[:, None] * mixture.means).sum(0)
+    assert torch.allclose(x, mean.expand_as(x), atol=1e-12)
+
+
+def gaussian_consistency(x, t):
+    """The exact consistency function of N(M, S^2 I) data on the linear path."""
+    a, s, _, _ = (c.view(-1, 1) for c in path_coefficients(t, "linear"))
+    return M + S * (x - a * M) / (a**2 * S**2 + s**2).sqrt()
+
+
+def test_the_consistency_parametrisation_keeps_the_boundary_condition(randn):
+    x = randn(4, 2, seed=12)
+    f = consistency_function(lambda x, t: torch.sin(x) * 7, x, torch.zeros(4, dtype=x.dtype))
+    assert torch.equal(f, x)
+
+
+def test_consistency_distillation_loss_vanishes_at_the_exact_function_at_solver_order(randn):
+    x0 = M + S * randn(4096, 2, seed=13)
+    noise = randn(4096, 2, seed=14)
+    t = 0.2 + 0.7 * torch.rand(4096, generator=torch.Generator().manual_seed(15)).double()
+    teacher = lambda x, tt: gaussian_velocity(x, tt, "linear")
+
+    def loss(h, f=gaussian_consistency, method="heun"):
+        return consistency_distillation_loss(f, f, teacher, x0, noise, t, t - h, method=method)
+
+    heun = [loss(h).item() for h in (0.04, 0.02)]
+    assert heun[0] < 1e-8 and 40 < heun[0] / heun[1] < 100, heun  # (h^3)^2: 64
+    euler = [loss(h, method="euler").item() for h in (0.04, 0.02)]
+    assert 10 < euler[0] / euler[1] < 22, euler  # (h^2)^2: 16
+    # Any fixed map of f* (say 1.1 f*) is self-consistent too: only the boundary condition
+    # f(x, 0) = x rules it out. A time-dependent error is not self-consistent:
+    wrong = lambda x, tt: gaussian_consistency(x, tt) + 0.1 * tt.view(-1, 1)
+    assert loss(0.02, wrong).item() > 1e3 * heun[1]
+
+
+def test_consistency_sampling_with_the_exact_function_samples_the_data(randn):
+    z = randn(100_000, 2, seed=16)
+    one = consistency_sample(gaussian_consistency, z, [])
+    assert torch.allclose(one, M + S * z, atol=1e-12)
+    g = torch.Generator().manual_seed(17)
+    x = consistency_sample(gaussian_consistency, z, [0.7, 0.3], generator=g)
+    assert torch.allclose(x.mean(0), M, atol=0.01)
+    assert torch.allclose(torch.cov(x.T), S**2 * torch.eye(2, dtype=x.dtype), atol=0.01)
+    with pytest.raises(ValueError, match="times must decrease"):
+        consistency_sample(gaussian_consistency, z, [0.3, 0.7])
 
 
 def test_bad_arguments_are_named():
