@@ -626,7 +626,7 @@ def _three_modes():
     return gaussian_mixture_2d([[-2.0, 1.5], [2.0, 1.5], [0.0, -2.0]], 0.25)
 
 
-def _reflow_student(mixture, steps=1500):
+def _reflow_student(mixture, steps=1000, batch=512):
     """2-rectified flow: a TimeMLP trained by CFM on the exact flow's (x0, noise) pairs."""
     from diffcourse.flow import cfm_loss, gmm_velocity, network_velocity, reflow_pairs
     from diffcourse.models import TimeMLP
@@ -640,8 +640,8 @@ def _reflow_student(mixture, steps=1500):
     velocity = network_velocity(model)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     for _ in range(steps):
-        idx = torch.randint(0, x0.shape[0], (512,), generator=g)
-        t = torch.rand(512, generator=g)
+        idx = torch.randint(0, x0.shape[0], (batch,), generator=g)
+        t = torch.rand(batch, generator=g)
         loss = cfm_loss(velocity, x0[idx], noise[idx], t)
         opt.zero_grad()
         loss.backward()
@@ -650,7 +650,7 @@ def _reflow_student(mixture, steps=1500):
     return velocity
 
 
-def _consistency_student(mixture, steps=2000, grid_size=20):
+def _consistency_student(mixture, steps=1200, grid_size=20):
     """A consistency model distilled from the exact flow (Heun teacher steps, EMA target)."""
     import copy
 
@@ -906,10 +906,10 @@ def l15_latent(path: Path) -> None:
     latents = ae.encode(train).float()  # (1500, 16), unit mean square
     abar = make_schedule("cosine")
     torch.manual_seed(80)
-    model = TimeMLP(data_dim=16, width=256)
+    model = TimeMLP(data_dim=16)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     g = _gen(81)
-    for _ in range(1500):
+    for _ in range(1000):
         idx = torch.randint(0, latents.shape[0], (256,), generator=g)
         t = torch.randint(0, 1000, (256,), generator=g)
         loss = dsm_loss(model, latents[idx], t, torch.randn((256, 16), generator=g), abar)
