@@ -1,11 +1,20 @@
 """Sample-set distances against closed forms and naive implementations."""
 
+import math
+
 import numpy as np
 import pytest
 import scipy.linalg
 import torch
 
-from diffcourse.metrics import frechet_distance, mean_cov_error, mmd, sliced_wasserstein
+from diffcourse.metrics import (
+    frechet_distance,
+    knn_precision_recall,
+    mean_cov_error,
+    mmd,
+    nearest_neighbour_distance,
+    sliced_wasserstein,
+)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -61,3 +70,50 @@ def test_frechet_distance_against_scipy(randn):
     assert frechet_distance(x, x).item() == pytest.approx(0.0, abs=1e-8)
     with pytest.raises(ValueError, match="shapes"):
         frechet_distance(x, y[:, :3])
+
+
+# ----------------------------------------------------------------- k-NN metrics
+
+
+def _brute_kth(q, ref, k, exclude_self):
+    out = []
+    for i in range(q.shape[0]):
+        ds = sorted(
+            math.dist(q[i].tolist(), ref[j].tolist())
+            for j in range(ref.shape[0])
+            if not (exclude_self and j == i)
+        )
+        out.append(ds[k - 1])
+    return torch.tensor(out, dtype=torch.float64)
+
+
+def test_nearest_neighbour_distance_matches_brute_force(randn):
+    a, b = randn(12, 3, seed=20), randn(9, 3, seed=21)
+    assert torch.allclose(nearest_neighbour_distance(a, b, 2), _brute_kth(a, b, 2, False))
+    assert torch.allclose(nearest_neighbour_distance(a, a, 3, exclude_self=True),
+                          _brute_kth(a, a, 3, True))  # fmt: skip
+    with pytest.raises(ValueError, match="k = 9"):
+        nearest_neighbour_distance(a, b, 9, exclude_self=True)
+
+
+def test_precision_recall_match_a_brute_force_count(randn):
+    real, fake = randn(15, 2, seed=22), randn(11, 2, seed=23) * 1.5 + 0.3
+    k = 2
+    r_real, r_fake = _brute_kth(real, real, k, True), _brute_kth(fake, fake, k, True)
+    prec = sum(
+        any(math.dist(f.tolist(), r.tolist()) <= r_real[j] for j, r in enumerate(real))
+        for f in fake
+    ) / len(fake)
+    rec = sum(
+        any(math.dist(r.tolist(), f.tolist()) <= r_fake[j] for j, f in enumerate(fake))
+        for r in real
+    ) / len(real)
+    assert knn_precision_recall(real, fake, k) == pytest.approx((prec, rec))
+
+
+def test_precision_recall_see_fidelity_and_coverage_separately(randn):
+    cluster = randn(50, 2, seed=24) * 0.1
+    real = torch.cat([cluster, cluster + 10])  # two far clusters
+    assert knn_precision_recall(real, real.clone()) == (1.0, 1.0)
+    assert knn_precision_recall(real, cluster.clone()) == (1.0, 0.5)  # one mode dropped
+    assert knn_precision_recall(real, cluster + 5) == (0.0, 0.0)  # all off the data

@@ -619,6 +619,451 @@ def l11_custom_data(path: Path) -> None:
     _save(fig, path)
 
 
+def _three_modes():
+    """The 2D target of the flow-matching figures: three Gaussians, exact velocity known."""
+    from diffcourse.data import gaussian_mixture_2d
+
+    return gaussian_mixture_2d([[-2.0, 1.5], [2.0, 1.5], [0.0, -2.0]], 0.25)
+
+
+def _reflow_student(mixture, steps=1000, batch=512):
+    """2-rectified flow: a TimeMLP trained by CFM on the exact flow's (x0, noise) pairs."""
+    from diffcourse.flow import cfm_loss, gmm_velocity, network_velocity, reflow_pairs
+    from diffcourse.models import TimeMLP
+
+    g = _gen(40)
+    noise = torch.randn((10000, 2), generator=g, dtype=torch.float64)
+    x0, noise = reflow_pairs(lambda x, t: gmm_velocity(x, t, mixture), noise, 50)
+    x0, noise = x0.float(), noise.float()
+    torch.manual_seed(41)
+    model = TimeMLP(data_dim=2)
+    velocity = network_velocity(model)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    for _ in range(steps):
+        idx = torch.randint(0, x0.shape[0], (batch,), generator=g)
+        t = torch.rand(batch, generator=g)
+        loss = cfm_loss(velocity, x0[idx], noise[idx], t)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    return velocity
+
+
+def _consistency_student(mixture, steps=1200, grid_size=20):
+    """A consistency model distilled from the exact flow (Heun teacher steps, EMA target)."""
+    import copy
+
+    from diffcourse.flow import (
+        consistency_distillation_loss,
+        consistency_function,
+        gmm_velocity,
+        network_velocity,
+    )
+    from diffcourse.models import TimeMLP
+
+    g = _gen(42)
+    torch.manual_seed(43)
+    model = TimeMLP(data_dim=2)
+    ema = copy.deepcopy(model)
+    student = lambda x, t: consistency_function(network_velocity(model), x, t)
+    target = lambda x, t: consistency_function(network_velocity(ema), x, t)
+    teacher = lambda x, t: gmm_velocity(x.double(), t.double(), mixture).float()
+    grid = torch.linspace(0, 1, grid_size + 1)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    for _ in range(steps):
+        x0 = mixture.sample(256, g).float()
+        noise = torch.randn((256, 2), generator=g)
+        n = torch.randint(0, grid_size, (256,), generator=g)
+        loss = consistency_distillation_loss(
+            student, target, teacher, x0, noise, grid[n + 1], grid[n]
+        )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            for p, p_ema in zip(model.parameters(), ema.parameters(), strict=True):
+                p_ema.mul_(0.95).add_(p, alpha=0.05)
+    model.eval()
+    return student
+
+
+def _square_2d(axes, lim=3.5):
+    for ax in axes:
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+
+
+def l12_paths(path: Path) -> None:
+    """Conditional straight paths cross; the marginal flow's paths do not, and curve."""
+    from diffcourse.flow import flow_sample, gmm_velocity, interpolate
+
+    plt = _pyplot()
+    mixture = _three_modes()
+    exact = lambda x, t: gmm_velocity(x, t, mixture)
+    g = _gen(44)
+    fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.3), sharex=True, sharey=True)
+    x0 = mixture.sample(40, g)
+    noise = torch.randn((40, 2), generator=g, dtype=torch.float64)
+    s = torch.linspace(0, 1, 2, dtype=torch.float64)
+    for i in range(40):
+        line = interpolate(x0[i : i + 1].expand(2, 2), noise[i : i + 1].expand(2, 2), s)
+        axes[0].plot(line[:, 0], line[:, 1], color="gray", lw=0.6)
+    axes[0].scatter(noise[:, 0], noise[:, 1], s=6, color="k", label="noise (t = 1)")
+    axes[0].scatter(x0[:, 0], x0[:, 1], s=6, color="C3", label="data (t = 0)")
+    axes[0].set_title("conditional paths:\nstraight, and they cross")
+    axes[0].legend(fontsize=7, loc="lower left")
+    z = torch.randn((150, 2), generator=g, dtype=torch.float64)
+    end, traj = flow_sample(exact, z, 60, "heun", return_trajectory=True)  # (61, 150, 2)
+    mode = torch.cdist(end, mixture.means).argmin(1)
+    for i in range(150):
+        axes[1].plot(traj[:, i, 0], traj[:, i, 1], color=f"C{mode[i].item()}", lw=0.5)
+    axes[1].scatter(z[:, 0], z[:, 1], s=4, color="k")
+    axes[1].set_title("marginal flow (exact velocity):\ncurved, and they never cross")
+    big = torch.randn((2000, 2), generator=g, dtype=torch.float64)
+    truth = mixture.sample(2000, g)
+    axes[2].scatter(truth[:, 0], truth[:, 1], s=1, color="lightgray", label="data")
+    for n, color in ((2, "C1"), (4, "C2")):
+        x = flow_sample(exact, big[:500], n)
+        axes[2].scatter(x[:, 0], x[:, 1], s=2, color=color, label=f"Euler, {n} steps")
+    one = flow_sample(exact, big[:500], 1)
+    axes[2].scatter(one[:, 0], one[:, 1], s=60, marker="*", color="k", label="Euler, 1 step")
+    axes[2].set_title("Euler steps on the marginal flow:\none step lands on the data mean")
+    axes[2].legend(fontsize=7, loc="lower left")
+    _square_2d(axes)
+    _save(fig, path)
+
+
+def l12_reflow(path: Path) -> None:
+    """One round of reflow: straighter paths and usable one-step samples."""
+    from diffcourse.flow import flow_sample, gmm_velocity, straightness
+
+    plt = _pyplot()
+    mixture = _three_modes()
+    exact = lambda x, t: gmm_velocity(x, t, mixture)
+    student = _reflow_student(mixture)
+    z = torch.randn((2000, 2), generator=_gen(45))
+    fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.3), sharex=True, sharey=True)
+    with torch.no_grad():
+        for ax, (name, v, zz) in zip(
+            axes[:2], (("1-rectified (exact)", exact, z.double()), ("2-rectified", student, z)),
+            strict=True,
+        ):  # fmt: skip
+            end, traj = flow_sample(v, zz, 50, "heun", return_trajectory=True)
+            for i in range(120):
+                ax.plot(traj[:, i, 0], traj[:, i, 1], color="C0", lw=0.5)
+            ax.set_title(f"{name}:\nstraightness {straightness(traj).item():.3f}")
+        one_exact = flow_sample(exact, z[:1000].double(), 1)
+        one_student = flow_sample(student, z[:1000], 1)
+    truth = mixture.sample(2000, _gen(46))
+    axes[2].scatter(truth[:, 0], truth[:, 1], s=1, color="lightgray", label="data")
+    axes[2].scatter(one_student[:, 0], one_student[:, 1], s=2, color="C2",
+                    label="2-rectified, 1 step")  # fmt: skip
+    axes[2].scatter(one_exact[:, 0], one_exact[:, 1], s=60, marker="*", color="k",
+                    label="1-rectified, 1 step")  # fmt: skip
+    axes[2].legend(fontsize=7, loc="lower left")
+    axes[2].set_title("one Euler step each")
+    _square_2d(axes)
+    _save(fig, path)
+
+
+def l13_few_step(path: Path) -> None:
+    """Sample quality against network evaluations: solvers, reflow and a consistency model."""
+    from diffcourse.flow import consistency_sample, flow_sample, gmm_velocity
+    from diffcourse.metrics import sliced_wasserstein
+    from diffcourse.samplers import ddim_sample
+    from diffcourse.schedules import make_schedule
+
+    plt = _pyplot()
+    mixture = _three_modes()
+    exact = lambda x, t: gmm_velocity(x, t, mixture)
+    reflow = _reflow_student(mixture)
+    consistency = _consistency_student(mixture)
+    abar = make_schedule("cosine")
+    n = 8000
+    truth = mixture.sample(n, _gen(47))
+    z = torch.randn((n, 2), generator=_gen(48), dtype=torch.float64)
+
+    def sw(x):
+        return sliced_wasserstein(x.double(), truth, generator=_gen(49)).item()
+
+    nfes = [1, 2, 4, 8, 16]
+    curves = {}
+    with torch.no_grad():
+        curves["flow, Euler (exact velocity)"] = [(k, sw(flow_sample(exact, z, k))) for k in nfes]
+        curves["flow, Heun (exact velocity)"] = [
+            (2 * k, sw(flow_sample(exact, z, k, "heun"))) for k in (1, 2, 4, 8)
+        ]
+        curves["DDIM (exact noise prediction)"] = [
+            (k, sw(ddim_sample(None, (n, 2), abar, k, _gen(50), spacing="trailing", x_T=z,
+                               predict=_mixture_predict(mixture, abar), dtype=torch.float64)))
+            for k in nfes
+        ]  # fmt: skip
+        curves["2-rectified flow, Euler"] = [
+            (k, sw(flow_sample(reflow, z.float(), k))) for k in nfes
+        ]
+        curves["consistency model"] = [
+            (k, sw(consistency_sample(consistency, z.float(),
+                                      [1 - j / k for j in range(1, k)], _gen(51))))
+            for k in (1, 2, 4, 8)
+        ]  # fmt: skip
+    # Two samples of the data differ too (mostly in how many points each mode gets): the
+    # band is the range of the distance over five fresh data samples, the metric's noise.
+    floor = [sw(mixture.sample(n, _gen(60 + k))) for k in range(5)]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for (name, pts), marker in zip(curves.items(), "osd^v", strict=True):
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, label=name)
+    ax.axhspan(min(floor), max(floor), color="gray", alpha=0.25,
+               label="fresh data samples (metric noise)")  # fmt: skip
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("network evaluations per sample")
+    ax.set_ylabel("sliced Wasserstein distance to the data")
+    ax.legend(fontsize=7)
+    _save(fig, path)
+
+
+def l14_superresolution(path: Path) -> None:
+    """Digits from their 2x2 block averages: pseudo-inverse, PnP, RED and null-space DDIM."""
+    from torch.nn import functional as F
+
+    from diffcourse.data import load_digits
+    from diffcourse.plotting import make_grid
+    from diffcourse.pretrained import load_digits_model
+    from diffcourse.priors import (
+        denoiser_from_eps,
+        null_space_ddim,
+        pnp_hqs,
+        project_measurements,
+        red_solve,
+    )
+    from diffcourse.samplers import make_predict
+
+    plt = _pyplot()
+    model = load_digits_model()
+    abar = model.alphas_cumprod
+    predict = make_predict(model)  # the null label: an unconditional prior
+    denoise = denoiser_from_eps(predict, abar)
+    images, _ = load_digits("test")
+    x0 = images[:10]  # (10, 1, 8, 8)
+    A = lambda x: F.avg_pool2d(x, 2)  # (B, 1, 4, 4); A A^T = I / 4
+    A_pinv = lambda y: F.interpolate(y, scale_factor=2, mode="nearest")  # = 4 A^T
+    y = A(x0)
+    project = lambda z: project_measurements(z, y, A, A_pinv)
+    with torch.no_grad():
+        pnp = pnp_hqs(denoise, torch.linspace(200, 0, 30).round().long().tolist(), A_pinv(y),
+                      project)  # fmt: skip
+        data_grad = lambda x: A_pinv(A(x) - y) / 4 / 0.01  # A^T (A x - y) / s^2, s = 0.1
+        red = red_solve(denoise, 100, A_pinv(y), data_grad, 2.0, 0.005, 300)
+        samples = [
+            null_space_ddim(predict, y, A, A_pinv, abar, 50,
+                            torch.randn(x0.shape, generator=_gen(70 + k)))
+            for k in range(2)
+        ]  # fmt: skip
+
+    def psnr(x):  # images in [-1, 1]: peak-to-peak 2
+        mse = ((x.clamp(-1, 1) - x0) ** 2).flatten(1).mean(1)
+        return (10 * torch.log10(4 / mse)).mean().item()
+
+    rows = [("truth", x0), ("observed (A+ y)", A_pinv(y)), ("plug-and-play", pnp), ("RED", red),
+            ("null-space DDIM", samples[0]), ("another seed", samples[1])]  # fmt: skip
+    fig, ax = plt.subplots(figsize=(5.6, 4.0))
+    ax.imshow(make_grid(torch.cat([r[1] for r in rows]), nrow=10), cmap="gray",
+              interpolation="nearest")  # fmt: skip
+    labels = [name if k == 0 else f"{name}: {psnr(x):.1f} dB" for k, (name, x) in enumerate(rows)]
+    ax.set_yticks([4.5 + 9 * i for i in range(len(rows))], labels)
+    ax.set_xticks([])
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    _save(fig, path)
+
+
+def l15_latent(path: Path) -> None:
+    """A PCA autoencoder's reconstructions, and a small diffusion model trained on its latents."""
+    from diffcourse.data import load_digits
+    from diffcourse.latent import PCAAutoencoder
+    from diffcourse.losses import dsm_loss
+    from diffcourse.models import TimeMLP
+    from diffcourse.plotting import make_grid
+    from diffcourse.samplers import ddim_sample
+    from diffcourse.schedules import make_schedule
+
+    plt = _pyplot()
+    train, _ = load_digits("train")
+    test, _ = load_digits("test")
+    shown = test[:10]
+    rows, names = [shown], ["test digits"]
+    ks = (4, 8, 16, 32)
+    errors = []
+    for k in ks:
+        ae = PCAAutoencoder(train, k)
+        rec = ae.decode(ae.encode(test))
+        errors.append((rec - test).pow(2).mean().item() / test.var().item())
+        rows.append(rec[:10])
+        names.append(f"k = {k}: {errors[-1]:.0%} of variance lost")
+    ae = PCAAutoencoder(train, 16)
+    latents = ae.encode(train).float()  # (1500, 16), unit mean square
+    abar = make_schedule("cosine")
+    torch.manual_seed(80)
+    model = TimeMLP(data_dim=16)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    g = _gen(81)
+    for _ in range(1000):
+        idx = torch.randint(0, latents.shape[0], (256,), generator=g)
+        t = torch.randint(0, 1000, (256,), generator=g)
+        loss = dsm_loss(model, latents[idx], t, torch.randn((256, 16), generator=g), abar)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        z = ddim_sample(model, (10, 16), abar, 50, _gen(82))
+    rows.append(ae.decode(z).clamp(-1, 1))
+    names.append("latent diffusion, k = 16")
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.6), width_ratios=(1.6, 1))
+    ax.imshow(make_grid(torch.cat(rows), nrow=10), cmap="gray", interpolation="nearest")
+    ax.set_yticks([4.5 + 9 * i for i in range(len(rows))], names)
+    ax.set_xticks([])
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    var = ae.variances  # (64,) every component's variance, largest first
+    kept = torch.cat([torch.zeros(1, dtype=var.dtype), var.cumsum(0) / var.sum()])  # k = 0..64
+    ax2.plot(range(65), kept.tolist(), marker=".")
+    ax2.set_xlabel("latent dimensions k (of 64 pixels)")
+    ax2.set_ylabel("fraction of pixel variance kept")
+    ax2.set_ylim(0, 1.02)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def l16_evaluation(path: Path) -> None:
+    """FD's sample-size bias, precision and recall of four toy models, and a copy test."""
+    from diffcourse.data import load_digits
+    from diffcourse.metrics import (
+        frechet_distance,
+        knn_precision_recall,
+        nearest_neighbour_distance,
+    )
+    from diffcourse.pretrained import load_digits_model
+    from diffcourse.samplers import ddim_sample
+    from diffcourse.scores import GaussianMixture
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.3), width_ratios=(1, 1.2, 1))
+    # (a) Two samples of the same Gaussian are at a positive, n-dependent distance.
+    g = _gen(90)
+    sizes = [100, 200, 500, 1000, 2000, 5000]
+    for d, color in ((16, "C0"), (64, "C1")):
+        fd = [
+            sum(frechet_distance(torch.randn((n, d), generator=g, dtype=torch.float64),
+                                 torch.randn((n, d), generator=g, dtype=torch.float64)).item()
+                for _ in range(3)) / 3
+            for n in sizes
+        ]  # fmt: skip
+        axes[0].loglog(sizes, fd, marker="o", color=color, label=f"FD, d = {d}")
+        axes[0].loglog(sizes, [2 * d / n for n in sizes], ls="--", color=color,
+                       label="mean term alone, 2d/n")  # fmt: skip
+    axes[0].set_xlabel("samples per set, n")
+    axes[0].set_ylabel("Frechet distance")
+    axes[0].set_title("same distribution, two samples")
+    axes[0].legend(fontsize=7)
+    # (b) Precision (fidelity) and recall (coverage) separate what one number mixes.
+    mixture = _three_modes()
+    real = mixture.sample(1500, _gen(91))
+    eye = torch.eye(2, dtype=torch.float64)
+    models = {
+        "good": mixture,
+        "one mode\ndropped": GaussianMixture(mixture.means[:2], mixture.covs[:2],
+                                              mixture.weights[:2]),
+        "too wide": GaussianMixture(mixture.means, mixture.covs * 6.25, mixture.weights),
+        "too narrow": GaussianMixture(mixture.means, mixture.covs * 0.16, mixture.weights),
+        "noise\n(no model)": GaussianMixture(torch.zeros(1, 2, dtype=torch.float64),
+                                             (4 * eye)[None], torch.ones(1, dtype=torch.float64)),
+    }  # fmt: skip
+    xs = torch.arange(len(models), dtype=torch.float64)
+    pr, fds = [], []
+    for k, m in enumerate(models.values()):
+        fake = m.sample(1500, _gen(92 + k))
+        pr.append(knn_precision_recall(real, fake, k=3))
+        fds.append(frechet_distance(real, fake).item())
+    axes[1].bar(xs - 0.2, [p for p, _ in pr], 0.4, label="precision")
+    axes[1].bar(xs + 0.2, [r for _, r in pr], 0.4, label="recall")
+    for x, fd in zip(xs.tolist(), fds, strict=True):
+        axes[1].text(x, 1.04, f"FD {fd:.2f}", ha="center", fontsize=7)
+    axes[1].set_xticks(xs.tolist(), list(models), fontsize=7)
+    axes[1].set_ylim(0, 1.15)
+    axes[1].set_title("three-cluster toy: k-NN precision and recall (k = 3)")
+    axes[1].legend(fontsize=7, loc="center right")
+    # (c) Copies sit closer to the training set than fresh data does.
+    train, _ = load_digits("train")
+    test, _ = load_digits("test")
+    n = test.shape[0]
+    model = load_digits_model()
+    with torch.no_grad():
+        samples = ddim_sample(model, (n, 1, 8, 8), model.alphas_cumprod, 50, _gen(93),
+                              clip_sample=True)  # fmt: skip
+    copies = train[:n] + 0.05 * torch.randn(train[:n].shape, generator=_gen(94))
+    flat = lambda x: x.reshape(x.shape[0], -1)
+    bins = torch.linspace(0, 6, 41).tolist()
+    for name, x, color in (("held-out test digits", test, "gray"),
+                           ("samples of the digits model", samples, "C0"),
+                           ("a copier: training digits + noise", copies, "C3")):  # fmt: skip
+        dist = nearest_neighbour_distance(flat(x), flat(train))
+        axes[2].hist(dist.tolist(), bins=bins, alpha=0.55, color=color, label=name)
+    axes[2].set_xlabel("distance to the nearest training digit")
+    axes[2].set_ylabel("count")
+    axes[2].set_title("memorisation test")
+    axes[2].legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def l17_audit(path: Path) -> None:
+    """Auditing the digits model: class shares of unconditional samples, per-class success."""
+    from diffcourse.data import load_digits
+    from diffcourse.judge import DigitsJudge
+    from diffcourse.pretrained import load_digits_model
+
+    plt = _pyplot()
+    model = load_digits_model()
+    judge = DigitsJudge()
+    _, train_labels = load_digits("train")
+    test, test_labels = load_digits("test")
+    n = 1000
+    with torch.no_grad():
+        free = _digits_sample(model, torch.full((n,), model.null_label), seed=100,
+                              guidance_scale=None)  # fmt: skip
+        asked = torch.arange(10).repeat_interleave(50)  # 50 requests per class
+        guided = _digits_sample(model, asked, seed=101, guidance_scale=1.0)  # no guidance
+    share = torch.bincount(judge.predict(free), minlength=10).double() / n
+    truth = torch.bincount(train_labels, minlength=10).double() / train_labels.shape[0]
+    half = 1.96 * (share * (1 - share) / n).sqrt()  # 95% normal interval of a proportion
+    digits = torch.arange(10, dtype=torch.float64)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2))
+    ax1.bar(digits - 0.2, truth.tolist(), 0.4, color="gray", label="training set")
+    ax1.bar(digits + 0.2, share.tolist(), 0.4, yerr=half.tolist(), capsize=2,
+            label=f"{n} unconditional samples, as read by the judge")  # fmt: skip
+    ax1.set_xticks(range(10))
+    ax1.set_xlabel("digit")
+    ax1.set_ylabel("share")
+    ax1.set_title("who gets generated?")
+    ax1.legend(fontsize=7, loc="lower center")
+    ok = (judge.predict(guided) == asked).double().reshape(10, 50).mean(1)
+    judge_ok = torch.stack(
+        [(judge.predict(test[test_labels == c]) == c).double().mean() for c in range(10)]
+    )
+    ax2.bar(digits - 0.2, judge_ok.tolist(), 0.4, color="gray", label="judge on real test digits")
+    ax2.bar(digits + 0.2, ok.tolist(), 0.4, label="samples read as the class asked for (w = 1)")
+    ax2.set_xticks(range(10))
+    ax2.set_ylim(0, 1.1)
+    ax2.set_xlabel("digit")
+    ax2.set_ylabel("fraction")
+    ax2.set_title("does every class get the same quality?")
+    ax2.legend(fontsize=7, loc="lower center")
+    _save(fig, path)
+
+
 FIGURES: tuple[Figure, ...] = (
     Figure(
         "showcase-sampling.gif",
@@ -684,6 +1129,36 @@ FIGURES: tuple[Figure, ...] = (
         l11_custom_data,
         ("data", "losses", "models", "samplers", "schedules"),
     ),
+    Figure("l12-paths.png", l12_paths, ("data", "flow", "scores")),
+    Figure("l12-reflow.png", l12_reflow, ("data", "flow", "models", "scores")),
+    Figure(
+        "l13-few-step.png",
+        l13_few_step,
+        ("data", "flow", "models", "scores", "metrics", "samplers", "schedules", "forward"),
+    ),
+    Figure(
+        "l14-superresolution.png",
+        l14_superresolution,
+        ("pretrained", "models", "priors", "data", "samplers", "forward", "schedules", "plotting"),
+        True,
+    ),
+    Figure(
+        "l15-latent.png",
+        l15_latent,
+        ("data", "latent", "losses", "models", "plotting", "samplers", "schedules", "forward"),
+    ),
+    Figure(
+        "l16-evaluation.png",
+        l16_evaluation,
+        ("data", "metrics", "pretrained", "models", "samplers", "scores", "forward", "schedules"),
+        True,
+    ),
+    Figure(
+        "l17-audit.png",
+        l17_audit,
+        ("data", "judge", "pretrained", "models", "samplers", "guidance"),
+        True,
+    ),
 )
 
 
@@ -702,7 +1177,9 @@ def input_hash(fig: Figure) -> str:
     h = hashlib.sha256()
     h.update(fig.name.encode())
     h.update(inspect.getsource(fig.make).encode())
-    for helper in (_pyplot, _save, _gen, _mixture_predict, _digits_sample, _anagrams, _rotate):
+    helpers = (_pyplot, _save, _gen, _mixture_predict, _digits_sample, _anagrams, _rotate,
+               _three_modes, _reflow_student, _consistency_student, _square_2d)  # fmt: skip
+    for helper in helpers:
         h.update(inspect.getsource(helper).encode())
     for name in sorted(set(fig.modules)):
         h.update(name.encode())
