@@ -64,7 +64,9 @@ def _run(cmd, cwd, **kw) -> subprocess.CompletedProcess:
 
 def fresh_venv(folder: Path) -> Path:
     """A new venv in folder/.venv that sees the staff environment's packages; its python."""
-    _run([sys.executable, "-m", "venv", ".venv"], folder)
+    # Without its own pip and setuptools: ensurepip's old setuptools would shadow the
+    # staff one that torch's metadata asks for; pip itself comes through the .pth file.
+    _run([sys.executable, "-m", "venv", "--without-pip", ".venv"], folder)
     python = folder / ".venv" / "bin" / "python"
     site = _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], folder)
     staff = sysconfig.get_paths()["purelib"]

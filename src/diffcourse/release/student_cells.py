@@ -102,10 +102,10 @@ late days.
 
 
 def submitting_code_source() -> str:
-    return f'''{SUBMIT_MARKER} On your computer it makes the zip to upload.
+    return f"""{SUBMIT_MARKER} On your computer it makes the zip to upload.
 import sys
 
 if "google.colab" in sys.modules:
     print("On Colab: File > Download > Download .ipynb, then upload that file to Gradescope.")
 else:
-    grader.export(pdf=False, run_tests=False)'''
+    grader.export(pdf=False, run_tests=False)"""

@@ -102,10 +102,12 @@ def on_config(config):
     config.copyright = f"{course.code}: {course.title}, {course.term}"
     lectures = [{lec.title: lec.notes} for lec in course.lectures]
     problem_sets = [{a.title: assignment_uri(a.id)} for a in course.notebook_assignments]
-    staff = [{"People and office hours": "staff/index.md"}]
+    # Pages for the teaching staff (the release guide) get their own section, after
+    # everything students use; the staff's names and office hours are for students.
+    teaching = []
     docs = Path(config.docs_dir)
     if (docs / "staff" / "release-guide.md").is_file():
-        staff.append({"Release guide": "staff/release-guide.md"})
+        teaching.append({"Release guide": "staff/release-guide.md"})
     config.nav = [
         {"Home": "index.md"},
         {"Syllabus": "syllabus.md"},
@@ -113,8 +115,8 @@ def on_config(config):
         {"Lectures": lectures},
         {"Problem sets": problem_sets},
         {"Course library": "library.md"},
-        {"Staff": staff},
-    ]
+        {"People and office hours": "staff/index.md"},
+    ] + ([{"For teaching staff": teaching}] if teaching else [])
     if FIGURES_DIR.is_dir() and str(FIGURES_DIR) not in config.watch:
         config.watch.append(str(FIGURES_DIR))
     return config
