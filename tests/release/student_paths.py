@@ -47,7 +47,8 @@ def answered(aid: str, student_nb: Path) -> None:
     for cell, ref_cell in zip(mine, theirs, strict=True):
         if "otter_answer_cell" in cell.metadata.get("tags", []):
             first = cell.source.split("\n", 1)[0]
-            assert ref_cell.source.startswith(first), f"{aid}: {first!r} pairs with another cell"
+            if first.strip() != "...":  # a cell that is all solution pairs by position only
+                assert ref_cell.source.startswith(first), f"{aid}: {first!r} pairs elsewhere"
             cell.source = ref_cell.source
     nbformat.write(nb, student_nb)
 
