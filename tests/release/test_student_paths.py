@@ -97,7 +97,7 @@ def test_laptop_path_from_the_zip_to_full_marks(tmp_path):
     notebook = folder / f"{LAPTOP_SET}.ipynb"
     answered(LAPTOP_SET, notebook)
     _run(
-        [python, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
+        [python, "-m", "nbconvert", "--to", "notebook", "--execute", "--inplace",
          "--ExecutePreprocessor.timeout=600", notebook.name],
         folder,
     )  # fmt: skip

@@ -35,6 +35,7 @@ from diffcourse.site import (
     NODE_MODULES,
     grading_report,
     site_course,
+    student_notebook,
     student_zip,
 )
 from diffcourse.site.pages import (
@@ -44,6 +45,7 @@ from diffcourse.site.pages import (
     download_uri,
     expand_macros,
     lecture_header,
+    notebook_uri,
 )
 
 log = logging.getLogger("mkdocs.hooks.diffcourse")
@@ -141,6 +143,9 @@ def on_files(files: Files, config) -> Files:
         zip_path = student_zip(a.id)
         if zip_path.is_file():
             files.append(File.generated(config, download_uri(a.id), abs_src_path=str(zip_path)))
+        notebook = student_notebook(a.id)
+        if notebook.is_file():  # what "Open in Colab" opens
+            files.append(File.generated(config, notebook_uri(a.id), abs_src_path=str(notebook)))
 
     if FIGURES_DIR.is_dir():
         for path in sorted(FIGURES_DIR.rglob("*")):

@@ -76,6 +76,24 @@ def download_uri(assignment_id: str) -> str:
     return f"downloads/{assignment_id}-student.zip"
 
 
+def notebook_uri(assignment_id: str) -> str:
+    return f"downloads/{assignment_id}.ipynb"
+
+
+def colab_url(course: Course, assignment_id: str) -> str | None:
+    """Colab's address for the published student notebook, from course.links.site_source.
+
+    Colab opens notebooks from GitHub: https://colab.research.google.com/github/<owner>/
+    <repo>/blob/<branch>/<path>. None when the course file names no such source.
+    """
+    source = course.links.get("site_source", "").rstrip("/")
+    prefix = "https://github.com/"
+    if not source.startswith(prefix):
+        return None
+    colab = course.links.get("colab", "https://colab.research.google.com/").rstrip("/")
+    return f"{colab}/github/{source[len(prefix) :]}/{notebook_uri(assignment_id)}"
+
+
 def _escape_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -283,9 +301,12 @@ def assignment_download(ctx: PageContext, assignment_id: str) -> str:
     a = _notebook_assignment(ctx, assignment_id)
     uri = download_uri(a.id)
     if uri in ctx.page_uris:
+        colab = colab_url(ctx.course, a.id)
+        open_in_colab = f" [Open in Colab]({colab}){{ .md-button }}" if colab else ""
         return (
             f"[Download {a.id}-student.zip]({ctx.link(uri)}){{ .md-button .md-button--primary }}"
-            f" (the notebook, its support files and a `requirements.txt`)"
+            f"{open_in_colab} (the notebook, its support files, its public tests and a"
+            f" `requirements.txt`)"
         )
     if ctx.downloads == "stub":
         return (
@@ -365,11 +386,12 @@ any late days.
 
 ## Running on Colab
 
-If your laptop cannot run the notebook, use {colab}: *File > Upload notebook* and choose
-`{nb}` from the zip. Run the notebook's set-up cell first: on Colab it downloads the
-problem set's other files from this site and installs its packages; then carry on as
-on a laptop. Colab forgets your work when the session ends: download your notebook
-(*File > Download > Download .ipynb*) before you close it, and submit that file."""
+If your laptop cannot run the notebook, use {colab}: *Open in Colab* above opens
+the notebook there (or *File > Upload notebook* and choose `{nb}` from the zip). Run
+the notebook's set-up cell first: on Colab it downloads the problem set's other files
+from this site and installs its packages; then carry on as on a laptop. Colab forgets
+your work when the session ends: download your notebook (*File > Download > Download
+.ipynb*) before you close it, and submit that file."""
 
 
 def release_guide(ctx: PageContext) -> str:
