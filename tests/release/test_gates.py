@@ -29,13 +29,17 @@ def test_good_fixture_passes_every_gate(good_build):
     assert result.rebuilt
     assert result.gates_run == ["d", "e", "c", "a", "b"]
     d = fc.dist / "fx1"
-    assert sorted(p.name for p in (d / "student").iterdir()) == [
-        "data.txt",
-        "fx1.ipynb",
-        "requirements.txt",
-    ]
+    shipped = ["data.txt", "fx1.ipynb", "requirements-colab.txt", "requirements.txt"]
+    public_tests = ["tests/q1.py", "tests/q2.py"]  # Otter on Colab reads tests from files
+    student = d / "student"
+    assert sorted(p.relative_to(student).as_posix() for p in student.rglob("*.*")) == sorted(
+        shipped + public_tests
+    )
     with zipfile.ZipFile(d / "fx1-student.zip") as zf:
-        assert sorted(zf.namelist()) == ["fx1/data.txt", "fx1/fx1.ipynb", "fx1/requirements.txt"]
+        assert sorted(zf.namelist()) == sorted(f"fx1/{n}" for n in shipped + public_tests)
+        for name in public_tests:
+            assert b"'hidden': False" in zf.read(f"fx1/{name}")
+            assert b"'hidden': True" not in zf.read(f"fx1/{name}")
     assert not (d / "GATES-FAILED.txt").exists()
     assert not list(fc.dist.rglob("*autograder_*"))  # Otter's timestamped zip stays in build/
     assert list((fc.build / "fx1" / "otter" / "autograder").glob("fx1-autograder_*.zip"))
@@ -65,7 +69,10 @@ def test_student_notebook_is_clean(good_build):
     assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
     assert nb["metadata"]["otter"]["assignment_name"] == "fx1"
     reqs = (fc.dist / "fx1" / "student" / "requirements.txt").read_text()
-    assert "torch==2.13.0\n" in reqs and "otter-grader==7.0.0" in reqs
+    assert "-r requirements-colab.txt" in reqs and "jupyterlab==" in reqs and "ipykernel==" in reqs
+    colab = (fc.dist / "fx1" / "student" / "requirements-colab.txt").read_text()
+    assert "torch==2.13.0\n" in colab and "otter-grader==7.0.0" in colab
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in colab
 
 
 def test_autograder_zip_carries_plugin_tests_and_cpu_torch(good_build):
@@ -77,6 +84,7 @@ def test_autograder_zip_carries_plugin_tests_and_cpu_torch(good_build):
     assert {"diffcourse_grading/plugin.py", "tests/q1.py", "tests/q2.py", "files/data.txt"} <= names
     assert "torch==2.13.0+cpu" in env and "download.pytorch.org/whl/cpu" in env
     assert config["show_stdout"] is False
+    assert config["show_hidden"] is True  # hidden results shown once grades are published
     assert config["plugins"] == [{"diffcourse_grading.GradingGuard": {"cell_timeout": 3}}]
 
 
@@ -337,3 +345,19 @@ def test_only_the_edited_assignment_is_rebuilt(tmp_path):
     (fc.dist / "fx2" / "fx2-student.zip").unlink()  # a missing output is rebuilt too
     again = build_course(fc.course, ["fx2"], fc.options(gates=False))
     assert [(r.assignment, r.rebuilt) for r in again] == [("fx2", True)]
+
+
+def test_gate_e_refuses_a_zip_that_never_shows_hidden_results(good_build, tmp_path):
+    fc, _ = good_build
+    src = fc.dist / "fx1" / "fx1-autograder.zip"
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for name in zin.namelist():
+            data = zin.read(name)
+            if name == "otter_config.json":
+                config = json.loads(data)
+                config["show_hidden"] = False
+                data = json.dumps(config).encode()
+            zout.writestr(name, data)
+    with pytest.raises(ReleaseError, match="show_hidden is off"):
+        gate_plugin("fx1", bad, fc.course.assignment("fx1"))

@@ -4,6 +4,7 @@ answers once that set is due, never one still open; single generic lines are no 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zipfile
 
 import pytest
@@ -77,3 +78,16 @@ def test_a_later_handout_may_reuse_answers_of_a_set_already_due(tmp_path, course
     # Once every set is due, the whole site may show solutions.
     after = dt.datetime.combine(course.end, dt.time(23, 59))
     assert check_site(course, _site(tmp_path / "b", page="\n".join(lines)), now=after) == []
+
+
+def test_the_published_notebook_counts_as_its_sets_handout(tmp_path, course):
+    """downloads/<id>.ipynb follows the rules of <id>-student.zip."""
+    site = _site(tmp_path)
+    line = _solution_lines(course, "ps2", 1)[0]
+    notebook = {"cells": [{"cell_type": "code", "source": line, "outputs": []}]}
+    (site / "downloads" / "ps1.ipynb").write_text(json.dumps(notebook))
+    assert check_site(course, site, now=_before_term(course)) == []
+    lines = _solution_lines(course, "ps2", 2)
+    (site / "downloads" / "ps1.ipynb").write_text("\n".join(lines))
+    problems = check_site(course, site, now=_before_term(course))
+    assert any("ps1.ipynb" in p and p.startswith("ps2 ") for p in problems), problems

@@ -32,8 +32,9 @@ import yaml
 
 import diffcourse
 from diffcourse.course import REPO_ROOT, Assignment, Course
-from diffcourse.release import gates
+from diffcourse.release import gates, student_cells
 from diffcourse.release.config import (
+    COLAB_REQUIREMENTS,
     GRADESCOPE_REQUIREMENTS,
     PLUGIN_DIR,
     PLUGIN_PACKAGE,
@@ -117,9 +118,12 @@ def _source_config_files(nb_path: Path) -> list[str]:
     return [str(f) for f in files] if isinstance(files, list) else []
 
 
-def input_hash(assignment: Assignment, nb_path: Path, modules: list[str], opts) -> str:
+def input_hash(
+    assignment: Assignment, nb_path: Path, modules: list[str], opts, shared_cells: str = ""
+) -> str:
     h = Hasher()
     h.text("assignment", repr(assignment))
+    h.text("shared-cells", shared_cells)
     h.path("notebook", nb_path)
     h.path("release.yml", nb_path.parent / "release.yml")
     for f in _source_config_files(nb_path):
@@ -132,6 +136,7 @@ def input_hash(assignment: Assignment, nb_path: Path, modules: list[str], opts) 
     h.path("release-package", RELEASE_DIR)
     h.path("plugin", PLUGIN_DIR)
     h.path("student-requirements", STUDENT_REQUIREMENTS)
+    h.path("colab-requirements", COLAB_REQUIREMENTS)
     h.path("gradescope-requirements", GRADESCOPE_REQUIREMENTS)
     h.text("otter", importlib.metadata.version("otter-grader"))
     h.text("options", f"solutions={opts.solutions}")
@@ -280,7 +285,8 @@ def build_assignment(course: Course, assignment: Assignment, opts: BuildOptions)
         raise ReleaseError(aid, f"notebook {nb_path} does not exist")
     dist_dir, build_dir = Path(opts.dist) / aid, Path(opts.build) / aid
     modules = read_release_yml(aid, nb_path.parent, Path(opts.vendor_source))
-    key = input_hash(assignment, nb_path, modules, opts)
+    shared = shared_cells(course, assignment)
+    key = input_hash(assignment, nb_path, modules, opts, "\n".join(c["source"] for c in shared))
     stamps = StampFile(build_dir / "stamps.json")
     result = BuildResult(aid, rebuilt=False)
 
@@ -291,7 +297,7 @@ def build_assignment(course: Course, assignment: Assignment, opts: BuildOptions)
         for w in result.warnings:
             log(f"{aid}: warning: {w}")
         log(f"{aid}: lint ok ({len(src.questions)} questions)")
-        _build(aid, assignment, src, nb_path, modules, dist_dir, build_dir, opts)
+        _build(aid, assignment, src, nb_path, modules, dist_dir, build_dir, opts, shared)
         stamps.record_build(key, dist_dir)
         log(f"{aid}: built {dist_dir}")
     else:
@@ -315,7 +321,32 @@ def build_assignment(course: Course, assignment: Assignment, opts: BuildOptions)
     return result
 
 
-def _build(aid, assignment, src, nb_path, modules, dist_dir, build_dir, opts) -> None:
+def shared_cells(course: Course, assignment: Assignment) -> list[dict]:
+    """The set-up cell (first) and the Submitting section (the rest) of every notebook."""
+    import nbformat
+
+    return [
+        nbformat.v4.new_code_cell(student_cells.setup_cell_source(course, assignment)),
+        nbformat.v4.new_markdown_cell(student_cells.submitting_markdown(course, assignment)),
+        nbformat.v4.new_code_cell(student_cells.submitting_code_source()),
+    ]
+
+
+def _with_shared_cells(nb: dict, src, shared: list[dict]) -> dict:
+    """The notebook with the set-up cell before the Otter init cell, Submitting at the end."""
+    init = f'otter.Notebook("{src.path.name}")'
+    cells = nb["cells"]
+    at = next(
+        i
+        for i, c in enumerate(cells)
+        if c.get("cell_type") == "code" and init in "".join(c.get("source", ""))
+    )
+    setup, *submitting = (copy.deepcopy(c) for c in shared)
+    nb["cells"] = cells[:at] + [setup] + cells[at:] + submitting
+    return nb
+
+
+def _build(aid, assignment, src, nb_path, modules, dist_dir, build_dir, opts, shared) -> None:
     log = opts.log
     for d in (dist_dir, build_dir / "src", build_dir / "otter", build_dir / "grading"):
         if d.exists():
@@ -334,6 +365,7 @@ def _build(aid, assignment, src, nb_path, modules, dist_dir, build_dir, opts) ->
     cfg = merged_config(src.config or {}, assignment, files)
     config_cell = nb["cells"][src.config_cell]
     config_cell["source"] = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(cfg, sort_keys=False)
+    nb = _with_shared_cells(nb, src, shared)
     _write_notebook(nb, stage / nb_path.name)
 
     t = time.monotonic()
@@ -347,6 +379,7 @@ def _build(aid, assignment, src, nb_path, modules, dist_dir, build_dir, opts) ->
     student_nb = student / nb_path.name
     _write_notebook(_clean_notebook(json.loads(student_nb.read_text(encoding="utf-8"))), student_nb)
     shutil.copy2(STUDENT_REQUIREMENTS, student / "requirements.txt")
+    shutil.copy2(COLAB_REQUIREMENTS, student / student_cells.COLAB_REQUIREMENTS)
     zip_folder(student, dist_dir / f"{aid}-student.zip", aid)
 
     if opts.solutions:

@@ -29,8 +29,9 @@ def build_course(course: Course, only: list[str] | None, opts: BuildOptions) -> 
     return [build_assignment(course, a, opts) for a in wanted]
 
 
-# A student zip published on the site, as the site build names it.
-_SITE_DOWNLOAD = re.compile(r"downloads/([a-z0-9_]+)-student\.zip!")
+# A handout published on the site, as the site build names it: the student zip, or the
+# student notebook alone (what the problem-set page's "Open in Colab" opens).
+_SITE_DOWNLOAD = re.compile(r"downloads/([a-z0-9_]+)(?:-student\.zip!|\.ipynb$)")
 # Evidence that another assignment's handout gives away a secret: single generic code
 # lines (a loop header, a dtype cast) recur across problem sets by chance.
 CROSS_ASSIGNMENT_MIN_SOLUTION_LINES = 2

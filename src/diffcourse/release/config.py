@@ -18,18 +18,13 @@ from diffcourse.course import REPO_ROOT, Assignment
 PLUGIN_PACKAGE = "diffcourse_grading"
 PLUGIN_CLASS = f"{PLUGIN_PACKAGE}.GradingGuard"
 PLUGIN_DIR = REPO_ROOT / "autograder" / PLUGIN_PACKAGE
-STUDENT_REQUIREMENTS = REPO_ROOT / "requirements" / "student.txt"
+STUDENT_REQUIREMENTS = REPO_ROOT / "requirements" / "student" / "requirements.txt"
+COLAB_REQUIREMENTS = REPO_ROOT / "requirements" / "student" / "requirements-colab.txt"
 GRADESCOPE_REQUIREMENTS = REPO_ROOT / "requirements" / "gradescope.txt"
 TORCH_VERSION = "2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 # The Python of the staff venv, on which the reference solutions are graded.
 PYTHON_VERSION = "3.11"
-
-EXPORT_INSTRUCTIONS = (
-    "Upload the zip file (or the .ipynb alone) to the Gradescope autograded assignment. "
-    "Written answers are graded from a PDF: print this notebook to PDF "
-    "(browser File > Print > Save as PDF) and upload it to the Gradescope written assignment."
-)
 
 # Keys the pipeline sets for every assignment; a notebook must not set them.
 OWNED_KEYS = {
@@ -62,14 +57,22 @@ def merged_config(source_config: dict, assignment: Assignment, files: list[str])
     cfg["init_cell"] = False  # the notebook has its own, after the Colab set-up cell
     cfg["check_all_cell"] = False
     cfg["run_tests"] = False  # gate a grades the reference through the built zip instead
-    cfg["export_cell"] = {"pdf": False, "run_tests": False, "instructions": EXPORT_INSTRUCTIONS}
+    # The release appends its own Submitting section and export cell (student_cells.py):
+    # Otter's export does not work on Colab, and its cell would be a second section.
+    cfg["export_cell"] = False
+    # Public tests as files in the student folder: Otter on Colab reads tests only from
+    # ./tests (the notebook's metadata is refused there). Hidden tests stay in the zip.
+    tests = cfg.get("tests")
+    cfg["tests"] = {**(tests if isinstance(tests, dict) else {}), "files": True}
     cfg["python_version"] = str(cfg.get("python_version", PYTHON_VERSION))
     generate = cfg.get("generate")
     generate = dict(generate) if isinstance(generate, dict) else {}
     generate.update(
         {
             "show_stdout": False,  # a submission could print the hidden tests to stdout
-            "show_hidden": False,
+            # Hidden-test results reach students once the grades are published on
+            # Gradescope (visibility "after_published"), as the assignment page says.
+            "show_hidden": True,
             "pdf": False,
             "plugins": [{PLUGIN_CLASS: {"cell_timeout": assignment.cell_timeout}}],
         }

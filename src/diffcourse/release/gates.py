@@ -222,8 +222,12 @@ def gate_plugin(aid: str, zip_path: Path, assignment: Assignment) -> None:
         )
     if config.get("show_stdout", False):
         raise ReleaseError(aid, "show_stdout is on: a submission could print the hidden tests")
-    if config.get("show_hidden", False):
-        raise ReleaseError(aid, "show_hidden is on: hidden test results would be visible")
+    if not config.get("show_hidden", False):
+        raise ReleaseError(
+            aid,
+            "show_hidden is off: students would never see their hidden-test results, "
+            "which the assignment page promises once the grades are published",
+        )
 
 
 def recommended_settings(outcome: GradeOutcome, assignment: Assignment) -> dict:

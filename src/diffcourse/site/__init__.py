@@ -52,6 +52,11 @@ def student_zip(assignment_id: str) -> Path:
     return release_dir(assignment_id) / f"{assignment_id}-student.zip"
 
 
+def student_notebook(assignment_id: str) -> Path:
+    """Where the release writes an assignment's student notebook (published for Colab)."""
+    return release_dir(assignment_id) / "student" / f"{assignment_id}.ipynb"
+
+
 def grading_report(assignment_id: str) -> Path:
     """Where the release writes what grading the reference cost (gate a's measurement)."""
     return release_dir(assignment_id) / "grading-report.json"

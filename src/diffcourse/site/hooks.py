@@ -37,6 +37,7 @@ from diffcourse.site import (
     NODE_MODULES,
     grading_report,
     site_course,
+    student_notebook,
     student_zip,
 )
 from diffcourse.site.library import api_page, api_uri, library_modules, library_state
@@ -48,6 +49,7 @@ from diffcourse.site.pages import (
     download_uri,
     expand_macros,
     lecture_header,
+    notebook_uri,
 )
 from diffcourse.site.project_pages import project_released
 
@@ -116,12 +118,14 @@ def on_config(config):
     if library.published:
         api = [{f"diffcourse.{m}": api_uri(m)} for m, _ in library_modules()]
         library_nav = [{"Overview": "library.md"}, {"API reference": api}]
-    staff = [{"People and office hours": "staff/index.md"}]
+    # Pages for the teaching staff get their own section, after everything students
+    # use; the staff's names and office hours are for students.
+    teaching = []
     docs = Path(config.docs_dir)
     if (docs / "staff" / "release-guide.md").is_file():
-        staff.append({"Release guide": "staff/release-guide.md"})
+        teaching.append({"Release guide": "staff/release-guide.md"})
     if (docs / "staff" / "grading-the-term.md").is_file():
-        staff.append({"Grading the term": "staff/grading-the-term.md"})
+        teaching.append({"Grading the term": "staff/grading-the-term.md"})
     config.nav = [
         {"Home": "index.md"},
         {"Syllabus": "syllabus.md"},
@@ -130,8 +134,8 @@ def on_config(config):
         {"Problem sets": problem_sets},
         {"Mini project": MINI_PROJECT_URI},
         {"Course library": library_nav},
-        {"Staff": staff},
-    ]
+        {"People and office hours": "staff/index.md"},
+    ] + ([{"For teaching staff": teaching}] if teaching else [])
     if FIGURES_DIR.is_dir() and str(FIGURES_DIR) not in config.watch:
         config.watch.append(str(FIGURES_DIR))
     return config
@@ -156,6 +160,9 @@ def on_files(files: Files, config) -> Files:
         zip_path = student_zip(a.id)
         if zip_path.is_file():
             files.append(File.generated(config, download_uri(a.id), abs_src_path=str(zip_path)))
+        notebook = student_notebook(a.id)
+        if notebook.is_file():  # what "Open in Colab" opens
+            files.append(File.generated(config, notebook_uri(a.id), abs_src_path=str(notebook)))
 
     try:
         ics = calendar_bytes(course)

@@ -80,6 +80,24 @@ def download_uri(assignment_id: str) -> str:
     return f"downloads/{assignment_id}-student.zip"
 
 
+def notebook_uri(assignment_id: str) -> str:
+    return f"downloads/{assignment_id}.ipynb"
+
+
+def colab_url(course: Course, assignment_id: str) -> str | None:
+    """Colab's address for the published student notebook, from course.links.site_source.
+
+    Colab opens notebooks from GitHub: https://colab.research.google.com/github/<owner>/
+    <repo>/blob/<branch>/<path>. None when the course file names no such source.
+    """
+    source = course.links.get("site_source", "").rstrip("/")
+    prefix = "https://github.com/"
+    if not source.startswith(prefix):
+        return None
+    colab = course.links.get("colab", "https://colab.research.google.com/").rstrip("/")
+    return f"{colab}/github/{source[len(prefix) :]}/{notebook_uri(assignment_id)}"
+
+
 def _escape_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -395,9 +413,12 @@ def assignment_download(ctx: PageContext, assignment_id: str) -> str:
     a = _notebook_assignment(ctx, assignment_id)
     uri = download_uri(a.id)
     if uri in ctx.page_uris:
+        colab = colab_url(ctx.course, a.id)
+        open_in_colab = f" [Open in Colab]({colab}){{ .md-button }}" if colab else ""
         return (
             f"[Download {a.id}-student.zip]({ctx.link(uri)}){{ .md-button .md-button--primary }}"
-            f" (the notebook, its support files and a `requirements.txt`)"
+            f"{open_in_colab} (the notebook, its support files, its public tests and a"
+            f" `requirements.txt`)"
         )
     if ctx.downloads == "stub":
         return (
@@ -410,6 +431,17 @@ def assignment_download(ctx: PageContext, assignment_id: str) -> str:
     )
 
 
+def _first_autograded_question(ctx: PageContext, a: Assignment) -> str:
+    """The name of the assignment's first autograded question (for the check example)."""
+    from diffcourse.release.notebook import read_source_notebook
+
+    src = read_source_notebook(ctx.course.path.parent / a.notebook)
+    for q in src.questions:
+        if not q.manual:
+            return q.name
+    raise MacroError(f"{a.id} has no autograded question")
+
+
 def assignment_howto(ctx: PageContext, assignment_id: str) -> str:
     """How to work on a problem set, check it locally, submit it and run it on Colab."""
     a = _notebook_assignment(ctx, assignment_id)
@@ -417,29 +449,36 @@ def assignment_howto(ctx: PageContext, assignment_id: str) -> str:
     links = ctx.course.links
     gradescope = f"[Gradescope]({links['gradescope']})" if "gradescope" in links else "Gradescope"
     colab = f"[Google Colab]({links['colab']})" if "colab" in links else "Google Colab"
+    example = _first_autograded_question(ctx, a)
     return f"""## Working on your laptop
 
-1. Unzip `{a.id}-student.zip`. It holds `{nb}`, the files the notebook reads and a
-   `requirements.txt`.
-2. Create an environment and install the requirements (CPU only; no GPU needed):
+1. Unzip `{a.id}-student.zip`. It holds `{nb}`, the files the notebook reads, its
+   public tests and a `requirements.txt`.
+2. Create an environment, install the requirements and start JupyterLab. One command
+   installs everything on Linux, macOS and Windows, with the small CPU build of PyTorch
+   (no GPU needed):
 
     ```bash
     cd {a.id}
     python3 -m venv .venv
     source .venv/bin/activate          # Windows: .venv\\Scripts\\activate
-    pip install -r requirements.txt
+    python -m pip install -r requirements.txt
     jupyter lab {nb}
     ```
 
-3. Run the notebook from the top. Write code where it says `...`, and type your
-   written answers in the answer cells (Markdown with `$...$` math is fine).
+3. Run the notebook from the top. Each function you write raises
+   `NotImplementedError` naming its question until you replace that line with your
+   code; type your written answers in the answer cells (Markdown with `$...$` math).
 
 ## Checking your work
 
-`grader.check("q1a")` in the notebook runs the **public** tests of a question, and
+`grader.check("{example}")` in the notebook runs the **public** tests of a question, and
 `grader.check_all()` runs all of them. Public tests only catch the shape, type and
 simplest mistakes: the **hidden** tests, which run on Gradescope after the deadline,
-decide most of the points. Test your code yourself on cases you can work out by hand.
+decide most of the points; their results appear on Gradescope once the grades are
+published. Test your code yourself on cases you can work out by hand. A bug in one
+function costs only that function's points: when a question's hidden tests call your
+other functions, the grader uses the reference implementation of those instead.
 Before you submit, restart the kernel and run all cells: the autograder runs your
 notebook from top to bottom, and a cell that runs longer than {a.cell_timeout} seconds
 is stopped (it and the questions that depend on it get no points).
@@ -459,12 +498,12 @@ any late days.
 
 ## Running on Colab
 
-If your laptop cannot run the notebook, use {colab}: *File > Upload notebook* and choose
-`{nb}`, then upload the other files of the zip with the file browser on the left (the
-folder icon) and keep their names and folders. The first cell of the notebook detects
-Colab and installs the requirements; run it, then carry on as on a laptop. Colab
-forgets uploaded files when the session ends: download your notebook
-(*File > Download > .ipynb*) before you close it."""
+If your laptop cannot run the notebook, use {colab}: *Open in Colab* above opens
+the notebook there (or *File > Upload notebook* and choose `{nb}` from the zip). Run
+the notebook's set-up cell first: on Colab it downloads the problem set's other files
+from this site and installs its packages; then carry on as on a laptop. Colab forgets
+your work when the session ends: download your notebook (*File > Download > Download
+.ipynb*) before you close it, and submit that file."""
 
 
 def release_guide(ctx: PageContext) -> str:

@@ -3,7 +3,7 @@
 
 BUGS[question][name] is the source of a cell that redefines the question's function
 with one realistic mistake (the kind students make, and the catalog of
-the project's field notes, test-design.md). The rest of the namespace holds the reference.
+the project's field notes on test design). The rest of the namespace holds the reference.
 """
 
 # ---------------------------------------------------------------------------- q2a
