@@ -95,7 +95,11 @@ def grade(args) -> dict:
     files = source / "files"
     if files.is_dir() and str(files) not in sys.path:
         sys.path.insert(0, str(files))
-    ref_ns, ref_names = load_reference(source)
+    try:
+        ref_ns, ref_names = load_reference(source)
+    except Exception:  # noqa: BLE001 - grade with the student's own functions, tell staff
+        ref_ns, ref_names = {}, {}
+        staff["reference_error"] = traceback.format_exc(limit=-3)[-3000:]
     device = args.device
     sup = Supervisor(
         cells,
@@ -130,7 +134,7 @@ def grade(args) -> dict:
                 )
                 continue
             g = QuestionGrading(q, sup, injections(q.name, ref_ns, ref_names), context)
-            g.deadline = min(g.deadline, time.monotonic() + left)
+            g.deadline = time.monotonic() + left
             out.append(g.run())
         staff["flags"] = {r.name: r.flags for r in out if r.flags}
         if sup.flags:

@@ -31,6 +31,8 @@ from diffcourse_grading.rpc import CallTimeout, ChannelBroken, Endpoint, _tensor
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 PR_SET_CHILD_SUBREAPER = 36
+WATCH_MEMORY_S = 0.25  # how often the worker's memory is read while the grader waits
+WATCH_LIST_S = 1.0  # how often its list of processes is refreshed
 # Attributes of grader objects that submitted code may not read (besides _private ones):
 # they would let it change how the grader's own objects behave later.
 DENIED_ATTRIBUTES = ("register", "apply", "load_state_dict", "add_module", "set_", "hook")
@@ -53,8 +55,8 @@ class Limits:
     question_timeout: float = 120
     notebook_timeout: float = 240
     total_timeout: float = 420
-    memory_mb: int = 1024
-    data_mb: int = 4096  # RLIMIT_DATA of each worker process
+    memory_mb: int = 1024  # all the worker's processes together (proportional set size)
+    data_mb: int = 0  # RLIMIT_DATA of each worker process; 0: memory_mb
     processes: int = 256
     file_mb: int = 64
     max_restarts: int = 4
@@ -209,6 +211,8 @@ class Supervisor:
         self.peak_pss = 0  # measured only when the resident sizes pass the limit
         self.peak_rss = 0  # sum over the worker's processes (shared pages counted in each)
         self._last_poll = 0.0
+        self._last_list = 0.0
+        self._pids: list[int] = []
         self._protect()
 
     # -- the sandbox from outside -----------------------------------------------------------
@@ -252,6 +256,7 @@ class Supervisor:
                 "MPLBACKEND": "Agg",
                 "MPLCONFIGDIR": str(self.scratch / ".matplotlib"),
                 "OMP_NUM_THREADS": "1",
+                "DIFFCOURSE_GRADING_DEBUG": os.environ.get("DIFFCOURSE_GRADING_DEBUG", ""),
                 "MKL_NUM_THREADS": "1",
                 "OPENBLAS_NUM_THREADS": "1",
                 "CUDA_VISIBLE_DEVICES": ""
@@ -285,7 +290,7 @@ class Supervisor:
             "gid": self.user[1] if self.user else None,
             "isolate_network": self.isolate_network,
             "limits": {
-                "data_mb": self.limits.data_mb,
+                "data_mb": self.limits.data_mb or self.limits.memory_mb,
                 "processes": self.limits.processes,
                 "file_mb": self.limits.file_mb,
             },
@@ -373,18 +378,22 @@ class Supervisor:
         """Kill the worker's processes when together they use more than the memory limit.
 
         Resident sizes (cheap) over-count the pages a forked child shares with its parent,
-        so the proportional set size (exact, slower) is read only when they pass the limit."""
+        so the proportional set size (exact, slower) is read only when they pass the limit.
+        The list of processes (a scan of /proc) is refreshed every WATCH_LIST_S."""
         now = time.monotonic()
-        if now - self._last_poll < 0.25:
+        if now - self._last_poll < WATCH_MEMORY_S:
             return
         self._last_poll = now
-        pids = descendants()
+        if now - self._last_list >= WATCH_LIST_S:
+            self._last_list = now
+            self._pids = descendants()
         limit = self.limits.memory_mb * 2**20
-        rss = sum(rss_bytes(p) for p in pids)
+        rss = sum(rss_bytes(p) for p in self._pids)
         self.peak_rss = max(self.peak_rss, rss)
         if rss <= limit:
             return
-        total = sum(pss_bytes(p) for p in pids)
+        self._pids = descendants()
+        total = sum(pss_bytes(p) for p in self._pids)
         self.peak_pss = max(self.peak_pss, total)
         if total > limit:
             self.kill_everything()
