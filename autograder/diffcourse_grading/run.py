@@ -77,6 +77,11 @@ def grade(args) -> dict:
     source = Path(args.source).resolve()
     config = load_config(source)
     limits = Limits.from_dict(config.get("limits", {}))
+    scale = float(os.environ.get("DIFFCOURSE_GRADING_TIME_SCALE", "1") or 1)
+    if scale != 1:  # a busy staff machine: every time limit stretched alike
+        for key in ("cell_timeout", "call_timeout", "question_timeout", "notebook_timeout"):
+            setattr(limits, key, getattr(limits, key) * scale)
+        limits.total_timeout *= scale
     questions = read_tests(source / "tests", config.get("questions"))
     assignment = config.get("assignment")
     staff: dict = {"limits": limits.__dict__, "flags": {}, "review_notes": []}
@@ -105,9 +110,10 @@ def grade(args) -> dict:
         cells,
         files if files.is_dir() else None,
         limits,
-        protect=[source / "tests", source / "reference", Path(args.results).resolve().parent],
+        protect=[source / "tests", source / "reference"],
         device=device,
         kill_uid=source == GRADESCOPE_SOURCE,
+        audited=[source / "tests", source / "reference", Path(args.results).resolve()],
     )
     context = {"GRADING_PROFILE": args.profile, "GRADING_DEVICE": device}
     out: list[QuestionResult] = []
@@ -121,6 +127,11 @@ def grade(args) -> dict:
             elif o.error:
                 notebook_notes.append(f"cell {o.index + 1} raised {o.error}")
         staff["sandbox"] = sup.sandbox
+        reached = sup.audit()
+        if reached:  # during the notebook: every question
+            sup.flags.extend(
+                f"the notebook tried to reach the grader's files ({r})" for r in reached
+            )
         for q in questions:
             left = limits.total_timeout - (time.monotonic() - t0)
             if left <= 1:
@@ -248,9 +259,14 @@ def fallback(args, error: str) -> dict:
 
 
 def write_results(path: Path, results: dict) -> None:
+    """Write atomically through a fresh file (never through a name someone prepared)."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 

@@ -195,6 +195,7 @@ class Supervisor:
     device: str = "cpu"
     isolate_network: bool = True
     kill_uid: bool = False
+    audited: list[Path] = field(default_factory=list)  # paths whose access is reported
 
     def __post_init__(self):
         self.user = unprivileged_user()
@@ -208,6 +209,7 @@ class Supervisor:
         self.flags: list[str] = []
         self.open_calls: list[tuple[Endpoint, int]] = []
         self.scratch = Path(tempfile.mkdtemp(prefix="diffcourse-grading-"))
+        self.audit_fd: int | None = None  # the worker reports touches of protected paths here
         self.peak_pss = 0  # measured only when the resident sizes pass the limit
         self.peak_rss = 0  # sum over the worker's processes (shared pages counted in each)
         self._last_poll = 0.0
@@ -217,17 +219,14 @@ class Supervisor:
 
     # -- the sandbox from outside -----------------------------------------------------------
     def _protect(self) -> None:
-        """Make the tests and the reference unreadable, the results folder unwritable, to the
-        worker's user (the folders are root's: the grader runs as root when it drops)."""
+        """Make the tests and the reference unreadable to the worker's user (the grader is
+        root when it drops to that user). The results are written after the worker and
+        everything it started are dead, through a fresh file (run.write_results)."""
         if self.user is None:
             return
         for p in self.protect:
-            if not p.exists():
-                continue
-            if p.name in ("tests", "reference"):
+            if p.is_dir():
                 os.chmod(p, 0o700)
-            else:
-                os.chmod(p, p.stat().st_mode & ~0o022)
 
     def _prepare_scratch(self) -> None:
         for p in self.scratch.iterdir():
@@ -271,9 +270,11 @@ class Supervisor:
         self.stop()
         self._prepare_scratch()
         ours, theirs = socket.socketpair()
+        audit_read, audit_write = os.pipe()
+        os.set_blocking(audit_read, False)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "diffcourse_grading.worker", str(theirs.fileno())],
-            pass_fds=[theirs.fileno()],
+            pass_fds=[theirs.fileno(), audit_write],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,  # output floods go nowhere
             stderr=None if os.environ.get("DIFFCOURSE_GRADING_DEBUG") else subprocess.DEVNULL,
@@ -282,8 +283,14 @@ class Supervisor:
             start_new_session=True,
         )
         theirs.close()
+        os.close(audit_write)
+        if self.audit_fd is not None:
+            os.close(self.audit_fd)
+        self.audit_fd = audit_read
         self.ctrl = ours
         cfg = {
+            "audit_fd": audit_write,
+            "protected": [str(p.resolve()) for p in self.audited],
             "cells": self.cells,
             "scratch": str(self.scratch),
             "uid": self.user[0] if self.user else None,
@@ -369,8 +376,31 @@ class Supervisor:
             if self.proc is not None and pid == self.proc.pid:
                 self.proc.returncode = -9
 
+    def audit(self) -> list[str]:
+        """What the worker reported touching among the protected paths since the last read."""
+        if self.audit_fd is None:
+            return []
+        data = b""
+        while True:
+            try:
+                chunk = os.read(self.audit_fd, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+            if len(data) > 2**20:
+                break
+        lines = data.decode("utf-8", "replace").splitlines()
+        return list(dict.fromkeys(ln[:300] for ln in lines if ln.strip()))[:20]
+
     def close(self) -> None:
         self.stop()
+        if self.audit_fd is not None:
+            os.close(self.audit_fd)
+            self.audit_fd = None
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     # -- memory -----------------------------------------------------------------------------

@@ -151,6 +151,42 @@ def enter_sandbox(cfg: dict) -> dict:
     return report
 
 
+AUDITED = {
+    "open", "os.listdir", "os.scandir", "os.chdir", "os.rename", "os.remove", "os.rmdir",
+    "os.chmod", "os.chown", "os.link", "os.symlink", "os.truncate", "shutil.rmtree",
+    "os.utime", "os.mkdir",
+}  # fmt: skip
+
+
+def install_audit(fd: int | None, protected: list[str]) -> None:
+    """Report every attempt to reach the grader's protected paths (the tests, the
+    reference, the results) on `fd`: an audit hook cannot be removed once added."""
+    if fd is None or not protected:
+        return
+    prefixes = tuple(p.rstrip("/") for p in protected)
+    fsdecode, isabs, join, normpath = os.fsdecode, os.path.isabs, os.path.join, os.path.normpath
+    getcwd, write = os.getcwd, os.write
+
+    def hook(event, args):
+        if event not in AUDITED or not args:
+            return
+        path = args[0]
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return
+        try:
+            path = fsdecode(path)
+            path = normpath(path if isabs(path) else join(getcwd(), path))
+        except Exception:  # noqa: BLE001
+            return
+        if any(path == p or path.startswith(p + "/") for p in prefixes):
+            try:
+                write(fd, f"{event} {path}\n".encode(errors="replace"))
+            except OSError:
+                pass
+
+    sys.addaudithook(hook)
+
+
 def _otter_stub() -> types.ModuleType:
     """A stand-in for otter inside the worker: grader.check and export do nothing."""
     mod = types.ModuleType("otter")
@@ -301,6 +337,7 @@ def main(argv: list[str]) -> int:
         return 2
     cfg = json.loads(header["config"])
     report = enter_sandbox(cfg)
+    install_audit(cfg.get("audit_fd"), cfg.get("protected", []))
     worker = Worker(ctrl, cfg)
     worker.start_shell()
     send_message(ctrl, {"op": "ready", "sandbox": report, "pid": os.getpid()})

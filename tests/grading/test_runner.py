@@ -59,7 +59,7 @@ TESTS = {
             True,
         )
     ],
-    "q9": [("assert secret() == 'no access'", True)],  # the tests are out of the worker's reach
+    "q9": [("assert secret() == 'no access'", True)],  # reading the tests: refused, and flagged
 }
 POINTS = {q: 2.0 for q in TESTS}
 REFERENCE = (
@@ -88,6 +88,12 @@ MIXED = [
     "import subprocess\n"  # a detached process that tries to rewrite the results later
     "subprocess.Popen([sys.executable, '-c', 'import time, sys; time.sleep(6); "
     'open(sys.argv[1], "w").write("{}")\', os.environ[\'RESULTS\']], start_new_session=True)',
+    "import ctypes\n"  # 30 processes that would sleep for ten minutes, renamed to be found
+    "for _ in range(30):\n"
+    "    if os.fork() == 0:\n"
+    "        ctypes.CDLL(None).prctl(15, b'dcgsleeper', 0, 0, 0)\n"
+    "        time.sleep(600)\n"
+    "        os._exit(0)",
     "os._exit(1)",  # kills the worker mid-notebook: it is restarted
     "z = 1",
 ]
@@ -129,7 +135,7 @@ def test_results_are_written_and_every_question_is_graded(mixed):
         "q6": 0,
         "q7": 2.0,
         "q8": 2.0,
-        "q9": 2.0 if os.geteuid() == 0 else 0,  # only root can drop to another user
+        "q9": 0,  # flagged for review
     }
     print(f"mixed notebook graded in {mixed['_seconds']:.1f} s")
 
@@ -143,7 +149,7 @@ def test_a_hang_in_a_call_costs_only_its_question(mixed):
 def test_hangs_crashes_and_floods_in_cells_are_reported(mixed):
     summary = mixed["tests"][0]["output"]
     assert "cell 2: stopped after 8 s (the per-cell time limit)" in summary
-    assert "cell 12: stopped: the worker ended" in summary  # os._exit in a cell
+    assert "cell 13: stopped: the worker ended" in summary  # os._exit in a cell
     executed = json.loads((mixed["_root"] / "executed.ipynb").read_text())
     assert "per-cell time limit" in executed["cells"][1]["outputs"][0]["text"]
 
@@ -161,6 +167,12 @@ def test_non_data_return_is_flagged_for_review(mixed):
     assert "q6" in staff["flags"]
 
 
+def test_reaching_for_the_tests_is_refused_and_flagged(mixed):
+    out = mixed["_questions"]["q9"]["output"]
+    assert out.startswith("flagged for review: secret tried to reach the grader's files (open ")
+    assert "/tests/q1.py" in out
+
+
 def test_hidden_tests_are_never_shown(mixed):
     text = json.dumps(mixed["_questions"])
     assert "assert twice_add_one(0)" not in text and "assert spin(1)" not in text
@@ -175,6 +187,15 @@ def test_the_worker_is_sandboxed_and_nothing_outlives_grading(mixed):
     before = results.read_text()
     time.sleep(8)  # the detached writer would have fired by now
     assert results.read_text() == before
+    survivors = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() == "dcgsleeper":
+                    survivors.append(pid)
+        except OSError:
+            pass
+    assert survivors == []  # the sleepers forked by the notebook were all killed
 
 
 def test_total_time_stays_bounded(mixed):
