@@ -541,7 +541,7 @@ class Supervisor:
             encode_foreign=_encode_worker_global,
             watchdog=self.watchdog,
             max_bytes=self.limits.message_mb * 2**20,
-            device=self.device,
+            device=None,  # tensors keep the device they were sent from
             on_flag=flags.append,
         )
         ep.request_timeout = self.limits.call_timeout
