@@ -137,7 +137,7 @@ class Endpoint:
     """One end of a call channel (see the module docstring).
 
     export(obj) -> bool: whether this side may hand out a reference to obj.
-    getattr_allowed(name) -> bool: which attributes of exported objects the peer may read.
+    getattr_allowed(obj, name) -> bool: which attributes of exported objects the peer may read.
     call_global(name, args, kwargs, extra) -> value: calls by name (the worker's globals).
     resolve_global(name) -> object: a {"$": "global"} reference (the worker's globals).
     watchdog() -> None: run while waiting; may raise (memory limit, ...).
@@ -148,7 +148,7 @@ class Endpoint:
         sock: socket.socket,
         *,
         may_export=lambda obj: True,
-        getattr_allowed=lambda name: not name.startswith("_"),
+        getattr_allowed=lambda obj, name: not name.startswith("_"),
         call_global=None,
         resolve_global=None,
         encode_foreign=None,
@@ -371,14 +371,14 @@ class Endpoint:
                 reply = {"op": "return", "value": enc.encode(value), "vjp": vid}
                 reply["changes"] = dec.changes(enc)
             elif op == "getattr":
-                obj = dec.decode(header.get("obj"))
+                obj = self._exported(header.get("obj"), dec)
                 name = header.get("name")
-                if not isinstance(name, str) or not self.getattr_allowed(name):
+                if not isinstance(name, str) or not self.getattr_allowed(obj, name):
                     self.on_flag(f"tried to read attribute {str(name)[:60]!r} of a grader object")
                     raise AttributeError(f"attribute {str(name)[:60]!r} is not readable here")
                 reply = {"op": "return", "value": enc.encode(getattr(obj, name))}
             elif op == "list":
-                obj = dec.decode(header.get("obj"))
+                obj = self._exported(header.get("obj"), dec)
                 reply = {"op": "return", "value": enc.encode(list(obj))}
             elif op == "vjp":
                 reply = {"op": "return", "value": enc.encode(self._do_vjp(header, dec))}
@@ -404,6 +404,12 @@ class Endpoint:
         except TypeError as e:  # a value that cannot be sent
             self._send({"op": "raise", "type": "TypeError", "message": str(e)})
 
+    def _exported(self, node, dec: Decoder):
+        """The object of this side that a request names (only objects this side gave out)."""
+        if not (isinstance(node, dict) and node.get("$") == "back"):
+            raise ProtocolError("attributes can only be read from objects this side sent")
+        return dec.decode(node)
+
     def _do_call(self, header, dec: Decoder, enc: Encoder):
         grad = bool(header.get("grad"))
         target = header.get("target")
@@ -419,10 +425,7 @@ class Endpoint:
                     raise ProtocolError("calls by name are not served here")
                 value = self.call_global(str(target.get("name")), args, kwargs, extra)
             else:
-                fn = dec.decode(target)
-                if isinstance(fn, RemoteObject):
-                    raise ProtocolError("the call target is not an object of this side")
-                value = fn(*args, **kwargs)
+                value = self._exported(target, dec)(*args, **kwargs)
         vid = None
         if grad:
             outs = [t for t in _tensors(value) if t.requires_grad]

@@ -33,8 +33,9 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 PR_SET_CHILD_SUBREAPER = 36
 WATCH_MEMORY_S = 0.25  # how often the worker's memory is read while the grader waits
 WATCH_LIST_S = 1.0  # how often its list of processes is refreshed
-# Attributes of grader objects that submitted code may not read (besides _private ones):
-# they would let it change how the grader's own objects behave later.
+WATCH_PSS_S = 5.0  # how often the exact (slow) figure is read while resident sizes are high
+# Attributes of the tests' modules and optimizers that submitted code may not read (besides
+# _private ones): they would let it change how those objects behave later.
 DENIED_ATTRIBUTES = ("register", "apply", "load_state_dict", "add_module", "set_", "hook")
 # Functions the grader may hand to submitted code (by reference) come from these modules.
 TRUSTED_FUNCTION_MODULES = {"__grading_test__", "__grading_reference__"}
@@ -89,19 +90,35 @@ def may_export(obj) -> bool:
     if isinstance(obj, (types.ModuleType, type, types.CodeType, types.FrameType)):
         return False
     if isinstance(obj, (types.BuiltinFunctionType, types.BuiltinMethodType)):
+        # only methods of library objects (a tensor's, an optimizer's): a builtin type's
+        # methods such as str.format read attributes by name, private ones included
         owner = getattr(obj, "__self__", None)
-        return not (owner is None or isinstance(owner, types.ModuleType))
+        return not (
+            owner is None
+            or isinstance(owner, types.ModuleType)
+            or type(owner).__module__ == "builtins"
+        )
     if isinstance(obj, types.FunctionType):
         return obj.__module__ in TRUSTED_FUNCTION_MODULES
     if isinstance(obj, types.MethodType):
         return not isinstance(obj.__self__, (types.ModuleType, type))
+    if type(obj).__module__ == "builtins" and callable(obj):
+        return False  # method-wrappers, slot wrappers and the like
     if isinstance(obj, functools.partial):
         return may_export(obj.func)
     return True
 
 
-def getattr_allowed(name: str) -> bool:
-    return not name.startswith("_") and not any(d in name for d in DENIED_ATTRIBUTES)
+def getattr_allowed(obj, name: str) -> bool:
+    """Public attributes, except those that would let submitted code change how a
+    module or an optimizer of the tests behaves later (hooks, apply, loading state)."""
+    if name.startswith("_"):
+        return False
+    import torch
+
+    if isinstance(obj, (torch.nn.Module, torch.optim.Optimizer)):
+        return not any(d in name for d in DENIED_ATTRIBUTES)
+    return True
 
 
 def _set_subreaper() -> bool:
@@ -214,6 +231,8 @@ class Supervisor:
         self.peak_rss = 0  # sum over the worker's processes (shared pages counted in each)
         self._last_poll = 0.0
         self._last_list = 0.0
+        self._pss_at = self._rss_at = 0  # the last exact reading and the resident sum then
+        self._pss_time = -1e9
         self._pids: list[int] = []
         self._protect()
 
@@ -407,9 +426,12 @@ class Supervisor:
     def watchdog(self) -> None:
         """Kill the worker's processes when together they use more than the memory limit.
 
-        Resident sizes (cheap) over-count the pages a forked child shares with its parent,
-        so the proportional set size (exact, slower) is read only when they pass the limit.
-        The list of processes (a scan of /proc) is refreshed every WATCH_LIST_S."""
+        Resident sizes (cheap, read every WATCH_MEMORY_S) count the pages a forked child
+        shares with its parent once per process, so a worker with many children reads far
+        above its real footprint. The proportional set size (exact, slow to read) is read
+        every WATCH_PSS_S while the resident sum is over the limit; in between the last
+        exact figure plus the growth of the resident sum since then is the estimate, so a
+        sudden allocation is still caught at once."""
         now = time.monotonic()
         if now - self._last_poll < WATCH_MEMORY_S:
             return
@@ -422,8 +444,12 @@ class Supervisor:
         self.peak_rss = max(self.peak_rss, rss)
         if rss <= limit:
             return
+        estimate = self._pss_at + max(0, rss - self._rss_at)
+        if estimate <= limit and now - self._pss_time < WATCH_PSS_S:
+            return
         self._pids = descendants()
         total = sum(pss_bytes(p) for p in self._pids)
+        self._pss_at, self._rss_at, self._pss_time = total, rss, time.monotonic()
         self.peak_pss = max(self.peak_pss, total)
         if total > limit:
             self.kill_everything()

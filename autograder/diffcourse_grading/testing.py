@@ -233,8 +233,9 @@ class QuestionGrading:
                 raise Stop(self._question_time()) from None
             if why == "total":
                 raise Stop(self._total_time()) from None
+            what = f"your {name}" if mode == "call" else f"reading {name} from your notebook"
             raise Stop(
-                f"your {name} did not return within {self.sup.limits.call_timeout:g} s "
+                f"{what} did not return within {self.sup.limits.call_timeout:g} s "
                 "(the per-call time limit) and was stopped"
             ) from None
         except MemoryLimit as e:
@@ -272,7 +273,7 @@ class QuestionGrading:
         names = list(dict.fromkeys(names))
         if not names:
             return ns
-        kinds = self.call("", names, {}, mode="describe")
+        kinds = self.call("(the names the tests use)", names, {}, mode="describe")
         if not isinstance(kinds, dict):
             raise Stop("flagged", "the worker answered a description with something else")
         for name in names:

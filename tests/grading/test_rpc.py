@@ -69,6 +69,10 @@ def student_register(model):
     return model.register_forward_hook
 
 
+def student_view(view, x):
+    return view.inverse(view.apply(x))
+
+
 STUDENT = {k: v for k, v in globals().items() if k.startswith("student_")}
 
 
@@ -187,6 +191,12 @@ def test_private_attributes_and_hooks_of_grader_objects_are_out_of_reach(channel
     with pytest.raises(AttributeError, match="not readable"):
         channel("student_register", torch.nn.Linear(1, 1))
     assert any("register_forward_hook" in f for f in channel.flags)  # flagged for review
+    ns = _exported(  # a test's own object may well have a method called apply
+        "class View:\n"
+        "    def apply(self, x):\n        return x.flip(0)\n"
+        "    def inverse(self, x):\n        return x.flip(0)\n"
+    )
+    assert torch.equal(channel("student_view", ns["View"](), torch.arange(3)), torch.arange(3))
 
 
 def test_the_grader_never_hands_out_modules_classes_or_free_builtins(channel):
@@ -194,6 +204,9 @@ def test_the_grader_never_hands_out_modules_classes_or_free_builtins(channel):
         with pytest.raises(TypeError, match="cannot send"):
             channel("student_apply", obj, torch.ones(1))
     assert not may_export(lambda x: x)  # defined outside a test or the reference
+    # builtin types' methods read attributes by name ("{0.__globals__}".format(f))
+    assert not may_export("{0.__globals__}".format) and not may_export({}.get)
+    assert may_export(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1).step)
 
 
 def test_callback_round_trip_overhead(channel):
