@@ -174,6 +174,16 @@ def pss_bytes(pid: int) -> int:
     return 0
 
 
+def _running(pid: int) -> bool:
+    """Whether a process exists and has not exited (a zombie has)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] not in (b"Z", b"X")
+
+
 def _ppid(pid: int) -> int | None:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -339,6 +349,9 @@ class Supervisor:
             self.watchdog()
             if ready:
                 break
+            if self.proc is not None and self.proc.poll() is not None:
+                # dead, though a process it forked may still hold the socket open
+                raise WorkerDied(f"the worker ended (exit status {self.proc.returncode})")
         self.ctrl.settimeout(max(deadline - time.monotonic(), 0.5))
         try:
             header, _ = recv_message(self.ctrl, 2**20)
@@ -580,6 +593,13 @@ class Supervisor:
             raise CallTimeout("no time left")
         ep, pid = self.endpoint_for_call(timeout, flags)
         ep.deadline = deadline
+
+        def watch() -> None:
+            self.watchdog()
+            if not _running(pid):  # a process it forked may still hold the channel open
+                raise ChannelBroken("the call's process ended without answering")
+
+        ep.watchdog = watch
         keep = False
         try:
             value = ep.call({"$": "name", "name": name}, args, kwargs, extra)

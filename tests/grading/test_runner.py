@@ -149,7 +149,7 @@ def test_a_hang_in_a_call_costs_only_its_question(mixed):
 def test_hangs_crashes_and_floods_in_cells_are_reported(mixed):
     summary = mixed["tests"][0]["output"]
     assert "cell 2: stopped after 8 s (the per-cell time limit)" in summary
-    assert "cell 14: stopped: the worker ended" in summary  # os._exit in a cell
+    assert "cell 13: stopped: the worker ended" in summary  # os._exit in a cell
     executed = json.loads((mixed["_root"] / "executed.ipynb").read_text())
     assert "per-cell time limit" in executed["cells"][1]["outputs"][0]["text"]
 
