@@ -325,6 +325,7 @@ class Supervisor:
             "uid": self.user[0] if self.user else None,
             "gid": self.user[1] if self.user else None,
             "isolate_network": self.isolate_network,
+            "throwaway_machine": self.kill_uid,  # Gradescope: its container is discarded
             "limits": {
                 "data_mb": self.limits.data_mb or self.limits.memory_mb,
                 "processes": self.limits.processes,
