@@ -275,10 +275,14 @@ class Worker:
 
     # -- children ---------------------------------------------------------------------
     def fork_child(self, fd: int) -> int:
+        import gc
+
+        gc.freeze()  # the child's collector leaves the parent's objects (and pages) alone
         pid = os.fork()
         if pid == 0:  # the child: serve one call, then vanish
             code = 0
             try:
+                gc.disable()  # short-lived: no collection to copy pages for
                 self.ctrl.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 if os.environ.get("DIFFCOURSE_GRADING_DEBUG"):
