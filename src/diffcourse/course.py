@@ -82,6 +82,10 @@ class Assignment:
     notebook: str | None = None
     cell_timeout: int = 120
     milestones: tuple[Milestone, ...] = ()
+    # limits of the grading runner (autograder/diffcourse_grading), seconds and MB
+    call_timeout: int = 60
+    question_timeout: int = 120
+    memory_mb: int = 1024
 
     @property
     def is_notebook(self) -> bool:
@@ -420,7 +424,14 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
             a,
             key,
             {"id", "title", "kind", "release", "due", "points"},
-            {"notebook", "cell_timeout", "milestones"},
+            {
+                "notebook",
+                "cell_timeout",
+                "call_timeout",
+                "question_timeout",
+                "memory_mb",
+                "milestones",
+            },
         )
         aid = r.text(a["id"], f"{key}.id")
         if not aid.replace("_", "").isalnum() or not aid.islower():
@@ -454,8 +465,15 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
                 notebook=notebook,
                 cell_timeout=r.integer(a.get("cell_timeout", 120), f"{key}.cell_timeout", 1),
                 milestones=milestones,
+                call_timeout=r.integer(a.get("call_timeout", 60), f"{key}.call_timeout", 1),
+                question_timeout=r.integer(
+                    a.get("question_timeout", 120), f"{key}.question_timeout", 1
+                ),
+                memory_mb=r.integer(a.get("memory_mb", 1024), f"{key}.memory_mb", 256),
             )
         )
+        if assignments[-1].question_timeout < assignments[-1].call_timeout:
+            r.fail(f"{key}.question_timeout", "must be at least call_timeout")
     r.unique_ids(assignments, "assignments")
     known_ids = {a.id for a in assignments}
 
