@@ -167,7 +167,10 @@ for entry in /*; do
   name=${entry#/}
   case $name in proc|tmp|root|autograder|lost+found) continue ;; esac
   if [ -L "$entry" ]; then cp -P "$entry" "$R/$name"
-  elif [ -d "$entry" ]; then mkdir "$R/$name"; mount --rbind "$entry" "$R/$name"
+  elif [ -d "$entry" ]; then
+    mkdir "$R/$name"; mount --rbind "$entry" "$R/$name"
+    # this machine's own folders are read-only in the box (devices stay writable)
+    [ "$name" = dev ] || mount -o remount,bind,ro "$R/$name"
   fi
 done
 mkdir "$R/proc" "$R/tmp" "$R/root" "$R/autograder"
@@ -177,6 +180,7 @@ mount --bind "$S/disk/autograder" "$R/autograder"
 mount --bind "$S/disk/root" "$R/root"
 if [ -d /root/.pyenv ]; then  # the interpreter the staff venv links to
   mkdir "$R/root/.pyenv"; mount --rbind /root/.pyenv "$R/root/.pyenv"
+  mount -o remount,bind,ro "$R/root/.pyenv"
 fi
 cp "$S/mamba" "$R/root/miniforge3/bin/mamba"
 chmod +x "$R/root/miniforge3/bin/mamba"
@@ -296,11 +300,15 @@ def _run_box(prepare: str, command: str, results: str, limits: Limits, env: dict
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _copy_submission(submission: Path) -> str:
-    """Shell lines that put the submission into $SUB (a file, or a folder's contents)."""
+def _copy_submission(submission: Path, unzip: bool = False) -> str:
+    """Shell lines that put the submission into $SUB (a file, or a folder's contents).
+
+    With `unzip`, an uploaded .zip is extracted there, as Gradescope does with uploads."""
     src = shlex.quote(str(submission))
     if submission.is_dir():
         return f'cp -r {src}/. "$SUB"/\n'
+    if unzip and submission.suffix == ".zip":
+        return f'unzip -q -o {src} -d "$SUB" || true\n'
     return f'cp {src} "$SUB"/\n'
 
 
@@ -326,7 +334,8 @@ def grade_gradescope(
         'mkdir -p "$A/source" "$SUB" "$A/results"\n'
         f'unzip -q {shlex.quote(str(zip_path))} -d "$A/source"\n'
         'cp "$A/source/run_autograder" "$A/run_autograder"; chmod +x "$A/run_autograder"\n'
-        f'printf %s {meta} > "$A/submission_metadata.json"\n' + _copy_submission(submission)
+        f'printf %s {meta} > "$A/submission_metadata.json"\n'
+        + _copy_submission(submission, unzip=True)
     )
     return _run_box(
         prepare,
