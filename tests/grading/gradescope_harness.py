@@ -349,7 +349,7 @@ def grade_gradescope(
 def grade_local(
     zip_path: Path,
     submission: Path,
-    limits: Limits = Limits(memory_mb=4096),
+    limits: Limits = Limits(memory_mb=3072),
     guard_seconds: float | None = None,
 ) -> BoxRun:
     """Grade with `python -m diffcourse.release grade ZIP SUBMISSION` (the staff's local path).

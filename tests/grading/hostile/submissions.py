@@ -215,9 +215,8 @@ def fill(code: str, dist: Dist, aid: str, depth: int = 0) -> str:
 
     if depth > 3:
         raise CatalogError("placeholders nest too deep")
-    return re.sub(r"(?m)^([ \t]*)\{\{(\w+)(:(\w+))?\}\}", one, code).replace(
-        "{{questions}}", repr(dist.questions(aid))
-    )
+    blocks = re.sub(r"(?m)^([ \t]*)\{\{(\w+)(:(\w+))?\}\}[ \t]*$", one, code)
+    return re.sub(r"()\{\{(\w+)(:(\w+))?\}\}", one, blocks)
 
 
 def notebook_for(case: Case, dist: Dist) -> dict:
@@ -267,7 +266,7 @@ def _other_set(dist: Dist, aid: str) -> str:
 
 
 def _nbformat3(nb: dict) -> bytes:
-    old = nbformat.convert(nbformat.from_dict(nb), 3)
+    old = nbformat.convert(nbformat.reads(_dumps(nb), as_version=4), 3)
     return nbformat.writes(old, version=3).encode()
 
 
