@@ -162,6 +162,7 @@ mount --make-rprivate /
 mount -o loop "$S/disk.img" "$S/disk"
 mkdir -p "$S/disk/autograder" "$S/disk/tmp" "$S/disk/root/miniforge3/bin" "$R"
 chmod 1777 "$S/disk/tmp"
+chmod 700 "$S/disk/root"  # as in Gradescope's image (and this machine): root's home is private
 mount -t tmpfs -o size=8m tmpfs "$R"
 for entry in /*; do
   name=${entry#/}

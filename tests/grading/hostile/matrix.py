@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paths", default=",".join(PATHS))
     parser.add_argument("--out", default="hostile-matrix.json")
     parser.add_argument("--workdir", help="keep the built zips and submissions here")
+    parser.add_argument(
+        "--write-failures", metavar="PATH", help="write the failing (case, path) pairs there"
+    )
     args = parser.parse_args(argv)
     if why := box_unavailable():
         print(f"cannot grade here: {why}", file=sys.stderr)
@@ -78,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         f"worst {max((r['wall_s'] or 0) for r in rows):.0f} s"
     )
     Path(args.out).write_text(json.dumps({"runner": runner, "rows": rows}, indent=1))
+    if args.write_failures:
+        lines = [f"{r['case']} {r['path']}  # {r['problems'][0][:90]}" for r in failed]
+        Path(args.write_failures).write_text("\n".join(lines) + "\n")
     return 0 if not failed else 1
 
 
