@@ -42,7 +42,7 @@ from pathlib import Path
 
 CGROUP = Path("/sys/fs/cgroup")
 GRADESCOPE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-LOG_TAIL_BYTES = 200_000  # what is kept of a run's output (an output flood must not fill this disk)
+LOG_KEEP_BYTES = 100_000  # kept of a run's output at each end (a flood must not fill this disk)
 
 
 @dataclass(frozen=True)
@@ -187,17 +187,52 @@ cp "$S/mamba" "$R/root/miniforge3/bin/mamba"
 chmod +x "$R/root/miniforge3/bin/mamba"
 . "$S/prepare.sh"
 set +e
+# The run ends when run_autograder exits, not when the last process holding its output
+# does: the output goes through a FIFO to a filter that keeps its head and tail.
+mkfifo "$S/out/output"
+"$HARNESS_PYTHON" -c "$LOG_FILTER" "$S/out/log.txt" < "$S/out/output" &
+filter=$!
 start=$(date +%s.%N)
-timeout -k 2 "$WALL" chroot "$R" /usr/bin/env -i $BOX_ENV bash -c "$BOX_COMMAND" 2>&1 \
-  | tail -c LOG_TAIL_BYTES > "$S/out/log.txt"
-echo "${PIPESTATUS[0]}" > "$S/out/rc"
+timeout -k 2 "$WALL" chroot "$R" /usr/bin/env -i $BOX_ENV bash -c "$BOX_COMMAND" \
+  > "$S/out/output" 2>&1
+echo $? > "$S/out/rc"
 end=$(date +%s.%N)
 echo "$start $end" > "$S/out/times"
 [ -f "$R$RESULTS" ] && cp "$R$RESULTS" "$S/out/results.json"
 sleep "$SETTLE"
 [ -f "$R$RESULTS" ] && cp "$R$RESULTS" "$S/out/results_late.json"
+kill -TERM $filter; wait $filter
 exit 0
-""".replace("LOG_TAIL_BYTES", str(LOG_TAIL_BYTES))
+"""
+
+# Keeps the first and the last LOG_KEEP_BYTES of the run's output; writes them on EOF or
+# SIGTERM (a process left behind may hold the output open until the box ends).
+LOG_FILTER = """
+import os, signal, sys
+keep = int(os.environ["LOG_KEEP_BYTES"])
+out, head, tail, dropped = open(sys.argv[1], "wb"), 0, bytearray(), 0
+def finish(*args):
+    if dropped:
+        out.write(b"\\n[harness: %d bytes of output dropped]\\n" % dropped)
+    out.write(tail)
+    out.close()
+    os._exit(0)
+signal.signal(signal.SIGTERM, finish)
+while True:
+    chunk = os.read(0, 1 << 16)
+    if not chunk:
+        finish()
+    if head < keep:
+        first = chunk[: keep - head]
+        out.write(first)
+        out.flush()
+        head += len(first)
+        chunk = chunk[len(first):]
+    tail += chunk
+    if len(tail) > keep:
+        dropped += len(tail) - keep
+        del tail[: len(tail) - keep]
+"""
 
 # Otter's run_autograder does `eval "$(mamba shell hook --shell bash)"; mamba activate otter-env`.
 MAMBA_STAND_IN = r"""#!/bin/bash
@@ -258,6 +293,9 @@ def _run_box(prepare: str, command: str, results: str, limits: Limits, env: dict
             "SETTLE": f"{limits.settle_s:g}",
             "RESULTS": results,
             "BOX_COMMAND": command,
+            "HARNESS_PYTHON": sys.executable,
+            "LOG_FILTER": LOG_FILTER,
+            "LOG_KEEP_BYTES": str(LOG_KEEP_BYTES),
             "BOX_ENV": " ".join(shlex.quote(f"{k}={v}") for k, v in box_env.items()),
         }
         groups = _Cgroups(limits)
