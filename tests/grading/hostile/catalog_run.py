@@ -107,11 +107,15 @@ class CatalogSession:
                 scores, problems = question_scores(run.results, self.questions(aid))
                 honest = load_catalog().honest[aid]
                 questions = self.questions(aid)
-                if problems or not any(s >= questions[q] > 0 for q, s in scores.items()):
-                    raise RuntimeError(
-                        f"baseline {key} is not usable ({problems or 'scores 0'}; honest answers "
-                        f"{honest} should score): {scores}"
+                full = [q for q, s in scores.items() if s >= questions[q] > 0]
+                blank_scored = [q for q, s in scores.items() if 0 < s < questions[q]]
+                if base == "honest" and (len(full) != len(honest) or blank_scored):
+                    problems.append(
+                        f"want full marks on exactly {len(honest)} question(s) (the honest "
+                        f"answers {honest}) and 0 on the blank ones"
                     )
+                if problems or not full:
+                    raise RuntimeError(f"baseline {key} is not usable: {problems}; {scores}")
                 self._baselines[key] = scores
             return self._baselines[key]
 

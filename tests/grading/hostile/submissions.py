@@ -105,7 +105,7 @@ def load_catalog(path: Path = CATALOG) -> Catalog:
                 file=raw.get("file"),
                 flag=bool(raw.get("flag", False)),
                 honest=bool(raw.get("honest", True)),
-                slow=bool(raw.get("slow", False)),
+                slow=bool(raw.get("slow", False)) or raw["set"] in data.get("slow_sets", []),
             )
         )
     return Catalog(tuple(cases), data["honest"], data["plausible"], data["snippets"])
