@@ -25,9 +25,9 @@ from outcome import check_run, hidden_secrets, question_scores  # noqa: E402
 from submissions import Case, Dist, build_base, build_submission, load_catalog  # noqa: E402
 
 PATHS = ("gradescope", "local")
-# The new isolated runner ships this module in the zip (issue 11); its absence means
-# the zip still grades with Otter inside the student's kernel.
-RUNNER_MODULE = "diffcourse_grading/run.py"
+# A zip whose run_autograder calls the isolated runner (issue 11); otherwise the zip
+# still grades with Otter inside the student's kernel.
+RUNNER_ENTRY = "diffcourse_grading.run"
 
 
 def build_dist(folder: Path, sets: tuple[str, ...] = ("ps1", "ps3")) -> Dist:
@@ -42,7 +42,8 @@ def build_dist(folder: Path, sets: tuple[str, ...] = ("ps1", "ps3")) -> Dist:
 
 def zip_has_runner(zip_path: Path) -> bool:
     with zipfile.ZipFile(zip_path) as zf:
-        return RUNNER_MODULE in zf.namelist()
+        entry = [n for n in ("run_autograder", "run_otter.py") if n in zf.namelist()]
+        return any(RUNNER_ENTRY in zf.read(n).decode("utf-8", "replace") for n in entry)
 
 
 def grade(path: str, zip_path: Path, submission: Path) -> harness.BoxRun:
