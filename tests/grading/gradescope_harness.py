@@ -408,4 +408,6 @@ def grade_local(
         f"{shlex.quote(str(_venv_bin() / 'python'))} -m diffcourse.release grade "
         f"/tmp/zip/autograder.zip /tmp/in/{shlex.quote(name)} --out /tmp/grading-output{guard}"
     )
-    return _run_box(prepare, command, "/tmp/grading-output/results.json", limits, {})
+    # the staff command runs from the caller's checkout (PYTHONPATH may point at another)
+    env = {k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}
+    return _run_box(prepare, command, "/tmp/grading-output/results.json", limits, env)
