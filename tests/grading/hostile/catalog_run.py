@@ -21,7 +21,7 @@ for p in (str(HERE), str(HERE.parent)):
         sys.path.insert(0, p)
 
 import gradescope_harness as harness  # noqa: E402
-from outcome import check_run, hidden_secrets, question_scores  # noqa: E402
+from outcome import check_run, hidden_secrets, is_flagged, question_scores  # noqa: E402
 from submissions import Case, Dist, build_base, build_submission, load_catalog  # noqa: E402
 
 PATHS = ("gradescope", "local")
@@ -60,6 +60,7 @@ class CaseOutcome:
     path: str
     run: harness.BoxRun
     problems: list[str]
+    questions: dict[str, float]
 
     @property
     def ok(self) -> bool:
@@ -76,6 +77,10 @@ class CaseOutcome:
             "returncode": self.run.returncode,
             "peak_memory_mb": round(self.run.extra.get("peak_memory_mb", 0)),
             "oom_kills": self.run.extra.get("oom_kills"),
+            "flagged": self.run.results is not None and is_flagged(self.run.results),
+            "total": None
+            if self.run.results is None
+            else sum(question_scores(self.run.results, self.questions)[0].values()),
             "problems": self.problems,
         }
 
@@ -141,4 +146,4 @@ class CatalogSession:
                 "re-read later",
             )
             problems += [p for p in late if p.split(": ", 1)[-1] not in str(problems)]
-        return CaseOutcome(case, path, run, problems)
+        return CaseOutcome(case, path, run, problems, questions)
