@@ -2,7 +2,7 @@
 
 Each assignment's build is keyed by a hash of everything that can change its
 outputs: the source notebook, its support files, the vendored modules and
-release.yml, its course.yml entry, the release package and grading plugin
+release.yml, its course.yml entry, the release package and grading runner
 sources, the requirement files and Otter's version. Each gate is stamped with
 the same key once it passes. A stamp also records the hash of every output
 file, so a deleted or edited dist/ file triggers a rebuild.
