@@ -85,6 +85,8 @@ def load_catalog(path: Path = CATALOG) -> Catalog:
         how = [k for k in ("cell", "replace", "file") if k in raw]
         if len(how) != 1:
             raise CatalogError(f"{where}: give exactly one of cell, replace, file")
+        if raw.get("replace", {}).get("function") in data["honest"].get(raw.get("set"), []):
+            raise CatalogError(f"{where}: replaces the honest answer, which must stay intact")
         if raw.get("file") and raw["file"] not in FILE_BUILDERS:
             raise CatalogError(f"{where}: unknown file builder {raw['file']!r}")
         base = raw.get("base", "honest")
