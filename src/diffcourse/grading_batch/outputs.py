@@ -197,7 +197,9 @@ def write_report(
     ]
     if gradescope_csv is not None:
         diff = compare(people, read_gradescope_csv(gradescope_csv, questions), questions)
-        changed = diff[(diff["delta"].abs() > 1e-9) | diff["delta"].isna()]
+        changed = diff[
+            (diff["delta"].abs() > 1e-9) | diff["delta"].isna() | (diff["questions"] != "")
+        ]
         diff.to_csv(dest / "gradescope-comparison.csv", index=False)
         parts += [
             "## Compared with Gradescope\n",
