@@ -28,7 +28,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from diffcourse.grading_batch.engines import Job, Limits
+from diffcourse.grading_batch.engines import Job, Limits, RunResult
 from diffcourse.grading_batch.journal import Journal
 from diffcourse.grading_batch.outcome import (
     Summary,
@@ -86,61 +86,71 @@ def _publish(staging: Path, final: Path) -> None:
 def grade_submission(engine, sub: Submission, cfg: BatchConfig, source: Path, gpu) -> Summary:
     """Grade one submission into out/submissions/<key>/; always leaves a results.json there."""
     work = cfg.out / "work" / sub.key
-    staging = cfg.out / "submissions" / f".{sub.key}.partial"
-    for d in (work, staging):
-        if d.exists():
-            shutil.rmtree(d)
+    if work.exists():
+        shutil.rmtree(work)
     work.mkdir(parents=True)
-    staging.mkdir(parents=True)
-    questions = source_questions(source)
-    if sub.path is None:
-        results = not_graded_results(questions, "the export has no files for this submission")
-        summary = Summary(
-            key=sub.key,
-            outcome="no-files",
-            reason="the export has no files for this submission",
-            score=0.0,
-            max_score=sum(questions.values()),
-            wall_s=0.0,
-            peak_memory_mb=None,
-            exit_code=None,
-            runner="-",
-            engine=engine.describe(),
-        )
-    else:
+    run = None
+    if sub.path is not None:
         job = Job(sub.key, source, cfg.autograder_zip, sub.path, work / "out", cfg.profile, gpu)
         run = engine.run(job)
-        report = _read_report(job.out)
-        results = read_results(job.out / "results.json")
-        log_tail = _tail_text(job.out / "grader-log.txt") or run.engine_log
+    summary = finalize_submission(sub, run, work, cfg.out, source, cfg.limits, engine.describe())
+    shutil.rmtree(work, ignore_errors=True)
+    return summary
+
+
+def finalize_submission(
+    sub: Submission,
+    run: RunResult | None,
+    work: Path,
+    out: Path,
+    source: Path,
+    limits: Limits,
+    engine: str,
+) -> Summary:
+    """results.json, grading.json and logs of one run, renamed into out/submissions/<key>/.
+
+    `work/out` is what the grader wrote; `run` is None for a submission without files.
+    Shared by grade_all and the merge of a cluster run's shards.
+    """
+    staging = out / "submissions" / f".{sub.key}.partial"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    questions = source_questions(source)
+    grader_out = work / "out"
+    if run is None:
+        reason = "the export has no files for this submission"
+        outcome, results, report = "no-files", not_graded_results(questions, reason), {}
+    else:
+        report = _read_report(grader_out)
+        results = read_results(grader_out / "results.json")
+        log_tail = _tail_text(grader_out / "grader-log.txt") or run.engine_log
         if results is not None and not run.timed_out:
             outcome, reason = "graded", ""
         else:
-            outcome, reason = classify(run, report, cfg.limits, log_tail)
+            outcome, reason = classify(run, report, limits, log_tail)
             results = not_graded_results(questions, reason)
         for name in ("executed.ipynb", "grader-log.txt", "run.json"):
-            if (job.out / name).is_file():
-                shutil.copy2(job.out / name, staging / name)
-        engine_log = job.out.parent / f"{job.out.name}-engine.log"
-        if engine_log.is_file():
-            shutil.copy2(engine_log, staging / "engine-log.txt")
-        scores = scores_of(results)
-        summary = Summary(
-            key=sub.key,
-            outcome=outcome,
-            reason=reason,
-            score=sum(s for s, _ in scores.values()),
-            max_score=sum(p for _, p in scores.values()),
-            wall_s=round(run.wall_s, 3),
-            peak_memory_mb=report.get("peak_memory_mb") or run.peak_memory_mb,
-            exit_code=run.exit_code,
-            runner=report.get("runner", "-"),
-            engine=engine.describe(),
-        )
+            if (grader_out / name).is_file():
+                shutil.copy2(grader_out / name, staging / name)
+        if (work / "out-engine.log").is_file():
+            shutil.copy2(work / "out-engine.log", staging / "engine-log.txt")
+    scores = scores_of(results)
+    summary = Summary(
+        key=sub.key,
+        outcome=outcome,
+        reason=reason,
+        score=sum(s for s, _ in scores.values()),
+        max_score=sum(p for _, p in scores.values()),
+        wall_s=round(run.wall_s, 3) if run else 0.0,
+        peak_memory_mb=report.get("peak_memory_mb") or (run.peak_memory_mb if run else None),
+        exit_code=run.exit_code if run else None,
+        runner=report.get("runner", "-"),
+        engine=engine,
+    )
     write_json_atomic(staging / "results.json", results)
     (staging / "grading.json").write_text(summary.to_json(), encoding="utf-8")
-    _publish(staging, cfg.out / "submissions" / sub.key)
-    shutil.rmtree(work, ignore_errors=True)
+    _publish(staging, out / "submissions" / sub.key)
     return summary
 
 

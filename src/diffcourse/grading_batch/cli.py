@@ -56,14 +56,7 @@ def choose_engine(name: str, image: str | None, flavour: str, limits: engines.Li
 
 
 def _grade(args) -> int:
-    zip_path = Path(
-        args.autograder
-        or REPO_ROOT / "dist" / args.assignment / f"{args.assignment}-autograder.zip"
-    )
-    if not zip_path.is_file():
-        sys.exit(
-            f"error: {zip_path}: no autograder zip (run `make assignment A={args.assignment}`)"
-        )
+    zip_path = _autograder_zip(args)
     gpus = detect_gpus() if args.gpus == "auto" else [g for g in (args.gpus or "").split(",") if g]
     workers = args.workers or (len(gpus) * args.workers_per_gpu if gpus else 2)
     limits = engines.Limits(
@@ -134,8 +127,68 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--into", required=True)
     m.add_argument("--gradescope-csv", type=Path)
 
+    k = sub.add_parser("k8s-prepare", help="lay out a shared volume and write the Indexed Job")
+    k.add_argument("--assignment", required=True)
+    k.add_argument("--submissions", required=True, type=Path)
+    k.add_argument("--autograder", type=Path)
+    k.add_argument("--data", required=True, type=Path, help="the shared volume, mounted here")
+    k.add_argument("--claim", required=True, help="PersistentVolumeClaim of that volume")
+    k.add_argument("--subpath", default="", help="folder of --data inside the volume")
+    k.add_argument("--image", required=True, help="grading image in your cluster's registry")
+    k.add_argument("--shards", type=int, required=True, help="pods (Job completions)")
+    k.add_argument("--parallelism", type=int, help="pods at once (default: all)")
+    k.add_argument("--gpus-per-pod", type=int, default=0)
+    k.add_argument("--profile", default=None, help="cpu, or scale (default with GPUs)")
+    k.add_argument("--memory-mb", type=int, default=4096)
+    k.add_argument("--cpus", type=float, default=1.0)
+    k.add_argument("--timeout", type=float, default=900)
+
+    km = sub.add_parser("k8s-merge", help="results, scores.csv and report from the shards")
+    km.add_argument("--assignment", required=True)
+    km.add_argument("--data", required=True, type=Path)
+    km.add_argument("--memory-mb", type=int, default=4096)
+    km.add_argument("--timeout", type=float, default=900)
+    km.add_argument("--gradescope-csv", type=Path)
+
     args = parser.parse_args(argv)
-    return {"grade": _grade, "merge": _merge}[args.command](args)
+    commands = {"grade": _grade, "merge": _merge, "k8s-prepare": _k8s_prepare}
+    return (commands | {"k8s-merge": _k8s_merge})[args.command](args)
+
+
+def _autograder_zip(args) -> Path:
+    default = REPO_ROOT / "dist" / args.assignment / f"{args.assignment}-autograder.zip"
+    path = Path(args.autograder or default)
+    if not path.is_file():
+        sys.exit(f"error: {path}: no autograder zip (run `make assignment A={args.assignment}`)")
+    return path
+
+
+def _k8s_prepare(args) -> int:
+    from diffcourse.grading_batch import k8s
+
+    limits = engines.Limits(memory_mb=args.memory_mb, cpus=args.cpus, timeout_s=args.timeout)
+    try:
+        path = k8s.prepare(
+            args.assignment, _autograder_zip(args), args.submissions, args.data, args.shards,
+            image=args.image, claim=args.claim, subpath=args.subpath,
+            parallelism=args.parallelism, limits=limits, gpus_per_pod=args.gpus_per_pod,
+            profile=args.profile or ("scale" if args.gpus_per_pod else "cpu"),
+        )  # fmt: skip
+    except (SubmissionsError, k8s.ManifestError) as e:
+        sys.exit(f"error: {e}")
+    print(f"wrote {path}: kubectl apply -f {path}; when the Job completes, run k8s-merge")
+    return 0
+
+
+def _k8s_merge(args) -> int:
+    from diffcourse.grading_batch import k8s
+
+    limits = engines.Limits(memory_mb=args.memory_mb, timeout_s=args.timeout)
+    counts = k8s.merge(args.data, limits)
+    title = f"{args.assignment}: autograder scores"
+    write_report([args.data], args.data, title, args.gradescope_csv)
+    print(f"scores: {args.data / 'scores.csv'}  report: {args.data / 'report.md'}  {counts}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -150,7 +150,8 @@ def ensure_local_base(engine: str) -> str:
 def build_context(dest: Path) -> None:
     """Containerfile, entry point, runner and requirements in one folder."""
     shutil.copy2(CONTAINER_DIR / "Containerfile", dest / "Containerfile")
-    shutil.copy2(CONTAINER_DIR / "grade_one.py", dest / "grade_one.py")
+    for script in ("grade_one.py", "grade_shard.py"):
+        shutil.copy2(CONTAINER_DIR / script, dest / script)
     shutil.copytree(
         RUNNER_DIR, dest / "diffcourse_grading", ignore=shutil.ignore_patterns("__pycache__")
     )
