@@ -124,9 +124,11 @@ def test_a_killed_run_resumes_without_regrading(fx1, mixed_batch, tmp_path):
     done: list[str] = []
     while time.monotonic() < deadline and len(done) < 2:
         time.sleep(0.5)
-        if journal.exists():
+        try:
             with sqlite3.connect(journal) as db:
                 done = [k for (k,) in db.execute("SELECT key FROM grading WHERE status='done'")]
+        except sqlite3.OperationalError:  # not created yet
+            continue
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert 2 <= len(done) < 6, done
