@@ -1,0 +1,303 @@
+"""The untrusted side: execute the submission's code, then serve calls from forked children.
+
+    python -m diffcourse_grading.worker FD
+
+FD is the control socket the grader passed. The first message ("init") carries
+the code cells, the scratch folder, the user to become and the limits. Before
+any student code runs the worker enters its sandbox (`enter_sandbox`): no
+network where the kernel allows a new network namespace, resource limits
+(data segment, processes, file size, core dumps), then, when started as root,
+the unprivileged user. The grader enforces time and total memory from outside.
+
+Control requests, answered in order on the control socket:
+  exec {index}  run one code cell in an IPython shell -> done {index, error}
+  fork          (an fd follows, sent with socket.send_fds) fork a child that
+                serves one call on that fd -> forked {pid}
+  exit
+A child serves calls by global name ("call" with target {"$": "name"}): it
+first replaces the names in extra["inject"] (other questions' functions) by
+the grader's references, then calls; the state it changes dies with it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+import types
+
+CLONE_NEWNET = 0x40000000
+CLONE_NEWNS = 0x00020000
+
+
+def _unshare_network() -> str:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            return f"not isolated (unshare: {os.strerror(err)})"
+    except (OSError, AttributeError) as e:
+        return f"not isolated ({e})"
+    return "isolated (new network namespace)"
+
+
+def _needed_paths() -> list[str]:
+    """Folders the unprivileged worker must reach: the interpreter, its libraries, ours."""
+    paths = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+    }
+    paths.update(p for p in sys.path if p and os.path.isabs(p))
+    return sorted(os.path.realpath(p) for p in paths if os.path.exists(p))
+
+
+def _blocked_ancestors(paths: list[str]) -> dict[str, set[str]]:
+    """Closed folders (no search permission for others) above the needed paths ->
+    the names inside them that must stay reachable."""
+    blocked: dict[str, set[str]] = {}
+    for p in paths:
+        parts = p.strip("/").split("/")
+        for k in range(len(parts) - 1):
+            anc = "/" + "/".join(parts[: k + 1])
+            if not os.stat(anc).st_mode & 0o001:
+                blocked.setdefault(anc, set()).add(parts[k + 1])
+                break
+    return blocked
+
+
+def _expose_interpreter() -> str:
+    """Let the unprivileged user reach Python when it sits in a closed folder (a Python
+    installed under /root, as Gradescope's Miniforge is): in a private mount namespace the
+    closed folder is covered by an empty tmpfs into which only the needed entries are bound."""
+    blocked = _blocked_ancestors(_needed_paths())
+    if not blocked:
+        return "reachable"
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
+
+    def mount(src, dst, fstype, flags, data=None):
+        rc = libc.mount(
+            src.encode() if src else None,
+            dst.encode(),
+            fstype.encode() if fstype else None,
+            flags,
+            data.encode() if data else None,
+        )
+        if rc != 0:
+            raise OSError(ctypes.get_errno(), f"mount {dst}: {os.strerror(ctypes.get_errno())}")
+
+    ms_bind, ms_rec, ms_private, ms_move = 4096, 16384, 1 << 18, 8192
+    if libc.unshare(CLONE_NEWNS) != 0:
+        why = os.strerror(ctypes.get_errno())
+        return f"closed folders {sorted(blocked)} (no mount namespace: {why})"
+    mount(None, "/", None, ms_rec | ms_private)
+    import tempfile
+
+    for anc, names in blocked.items():
+        staged = {}
+        for name in names:
+            stage = tempfile.mkdtemp(prefix="diffcourse-stage-")
+            mount(os.path.join(anc, name), stage, None, ms_bind | ms_rec)
+            staged[name] = stage
+        mount("tmpfs", anc, "tmpfs", 0, "mode=0755,size=1m")
+        for name, stage in staged.items():
+            target = os.path.join(anc, name)
+            os.mkdir(target, 0o755)
+            mount(stage, target, None, ms_move)
+            os.rmdir(stage)
+    return f"exposed {sorted(blocked)} through a private mount namespace"
+
+
+def enter_sandbox(cfg: dict) -> dict:
+    """Limits, no network, the unprivileged user and the scratch folder; returns a report."""
+    report = {}
+    if cfg.get("isolate_network", True):
+        report["network"] = _unshare_network()
+    else:
+        report["network"] = "not isolated (disabled)"
+    limits = cfg.get("limits", {})
+    mb = 2**20
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if limits.get("file_mb"):
+        n = int(limits["file_mb"]) * mb
+        resource.setrlimit(resource.RLIMIT_FSIZE, (n, n))
+    if limits.get("data_mb"):
+        n = int(limits["data_mb"]) * mb
+        resource.setrlimit(resource.RLIMIT_DATA, (n, n))
+    uid, gid = cfg.get("uid"), cfg.get("gid")
+    if uid is not None and os.geteuid() == 0:
+        try:
+            report["interpreter"] = _expose_interpreter()
+        except Exception as e:  # noqa: BLE001 - reported; the worker may then fail to import
+            report["interpreter"] = f"could not expose the interpreter: {e}"
+        if limits.get("processes"):
+            n = int(limits["processes"])
+            resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
+        os.setgroups([])
+        os.setgid(int(gid))
+        os.setuid(int(uid))
+        report["user"] = f"uid {uid}"
+    else:
+        report["user"] = f"uid {os.getuid()} (not dropped: the grader is not root)"
+    os.chdir(cfg["scratch"])
+    return report
+
+
+def _otter_stub() -> types.ModuleType:
+    """A stand-in for otter inside the worker: grader.check and export do nothing."""
+    mod = types.ModuleType("otter")
+
+    class _Result:
+        def __repr__(self):
+            return "(checks run by the autograder)"
+
+    class Notebook:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def check(self, *args, **kwargs):
+            return _Result()
+
+        def check_all(self, *args, **kwargs):
+            return _Result()
+
+        def export(self, *args, **kwargs):
+            return None
+
+        def __getattr__(self, name):
+            return lambda *a, **k: None
+
+    mod.Notebook = Notebook
+    mod.__version__ = "7.0.0"
+    return mod
+
+
+class Worker:
+    def __init__(self, ctrl: socket.socket, cfg: dict):
+        self.ctrl = ctrl
+        self.cfg = cfg
+        self.cells: list[str] = cfg["cells"]
+        self.shell = None
+
+    def start_shell(self) -> None:
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        sys.modules["otter"] = _otter_stub()
+        import torch  # noqa: F401 - loaded before student code, with one thread
+
+        torch.set_num_threads(1)
+        from IPython.core.interactiveshell import InteractiveShell
+
+        self.shell = InteractiveShell.instance(cache_size=0, colors="nocolor")
+        self.shell.user_ns["__name__"] = "__main__"
+
+    def run_cell(self, index: int) -> str | None:
+        result = self.shell.run_cell(self.cells[index], store_history=False, silent=False)
+        err = result.error_before_exec or result.error_in_exec
+        if err is None:
+            return None
+        return f"{type(err).__name__}: {err}"[:600]
+
+    # -- children ---------------------------------------------------------------------
+    def fork_child(self, fd: int) -> int:
+        pid = os.fork()
+        if pid == 0:  # the child: serve one call, then vanish
+            code = 0
+            try:
+                self.ctrl.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                self.serve_call(fd)
+            except BaseException:  # noqa: BLE001
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(fd)
+        return pid
+
+    def serve_call(self, fd: int) -> None:
+        from diffcourse_grading.rpc import Endpoint
+
+        sock = socket.socket(fileno=fd)
+        ns = self.shell.user_ns
+
+        def call_global(name, args, kwargs, extra):
+            extra = extra or {}
+            for k, stub in (extra.get("inject") or {}).items():
+                ns[k] = stub
+            mode = extra.get("mode", "call")
+            if mode == "describe":
+                return {n: describe(ns, n) for n in args}
+            if name not in ns:
+                raise NameError(f"name '{name}' is not defined")
+            if mode == "fetch":
+                return ns[name]
+            return ns[name](*args, **kwargs)
+
+        def resolve_global(name):
+            if name not in ns:
+                raise NameError(f"name '{name}' is not defined")
+            return ns[name]
+
+        Endpoint(sock, call_global=call_global, resolve_global=resolve_global).serve()
+
+    def loop(self) -> None:
+        from diffcourse_grading.protocol import recv_message, send_message
+
+        while True:
+            header, _ = recv_message(self.ctrl)
+            op = header["op"]
+            if op == "exec":
+                i = int(header["index"])
+                send_message(self.ctrl, {"op": "done", "index": i, "error": self.run_cell(i)})
+            elif op == "fork":
+                _, fds, _, _ = socket.recv_fds(self.ctrl, 1, 1)
+                if len(fds) != 1:
+                    raise RuntimeError("fork request without a channel")
+                signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps children
+                pid = self.fork_child(fds[0])
+                send_message(self.ctrl, {"op": "forked", "pid": pid})
+            elif op == "exit":
+                return
+
+
+def describe(ns: dict, name: str) -> dict:
+    """What a global is, for the grader's test namespace."""
+    from diffcourse_grading.protocol import Encoder
+
+    if name not in ns:
+        return {"kind": "missing"}
+    value = ns[name]
+    if isinstance(value, types.ModuleType):
+        return {"kind": "module", "module": getattr(value, "__name__", name)}
+    if callable(value):
+        return {"kind": "function"}
+    try:
+        Encoder().encode(value)
+    except TypeError:
+        return {"kind": "object", "type": type(value).__qualname__[:80]}
+    return {"kind": "data"}
+
+
+def main(argv: list[str]) -> int:
+    from diffcourse_grading.protocol import recv_message, send_message
+
+    ctrl = socket.socket(fileno=int(argv[0]))
+    header, _ = recv_message(ctrl)
+    if header["op"] != "init":
+        return 2
+    cfg = json.loads(header["config"])
+    report = enter_sandbox(cfg)
+    worker = Worker(ctrl, cfg)
+    worker.start_shell()
+    send_message(ctrl, {"op": "ready", "sandbox": report, "pid": os.getpid()})
+    worker.loop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
