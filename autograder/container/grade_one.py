@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         env["DIFFCOURSE_GRADING_PROFILE"] = args.profile
     with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
+        # the runner's worker (nobody) imports the runner package from the copy below; the
+        # runner itself makes tests/ and reference/ unreadable to it before it starts
+        os.chmod(scratch, 0o755)
         if has_runner(args.source):
             # a private copy: the runner may chmod its tests away from the student's uid,
             # which a read-only mount of the source would not allow

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-# what each submission must score (q1, q2 out of 4 each) and how its grading must end
-EXPECTED = {
+# How each submission must end when the zip predates the isolated runner (Otter grades in
+# the student's kernel; only the outer limits stop it): outcome and scores of q1, q2 (4 each).
+EXPECTED_OTTER = {
     "reference": ("graded", {"q1": 4.0, "q2": 4.0}),
     "blank": ("graded", {"q1": 0.0, "q2": 0.0}),
     "buggy": ("graded", {"q1": 2.0, "q2": 4.0}),  # passes q1's public test, fails its hidden one
@@ -14,6 +15,10 @@ EXPECTED = {
     "memory_bomb": ("memory", {"q1": 0.0, "q2": 0.0}),
     "os_exit": ("crashed", {"q1": 0.0, "q2": 0.0}),
 }
+# With the isolated runner the clean ones are graded alike; a hostile cell (placed after both
+# answers) may be stopped by the runner itself, which then grades the rest (full marks), or
+# end the run (not graded, a message on every question). Either way it is accounted for.
+HOSTILE = ("infinite_loop", "memory_bomb", "os_exit")
 
 # an infinite loop that swallows the plugin's per-cell timeout: only the outer limit stops it
 HANG = """while True:

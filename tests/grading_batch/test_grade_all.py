@@ -16,12 +16,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from export_fixture import write_export
-from mixed_batch import EXPECTED
+from mixed_batch import EXPECTED_OTTER, HOSTILE
 
 from diffcourse.grading_batch.cli import main as cli
 from diffcourse.grading_batch.engines import memory_group_available
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.skipif(
     not shutil.which("bwrap") or os.geteuid() != 0,
     reason="the grading sandboxes need root and bubblewrap (make container-deps)",
 )
-TIMEOUT_S = 75  # outer limit per submission: above a reference grading on a busy machine
+TIMEOUT_S = 150  # outer limit per submission: above a reference grading on a busy machine
 MEMORY_MB = 1536
 
 
@@ -41,23 +42,46 @@ def _grade(zip_path: Path, subs: Path, out: Path, engine: str, *extra: str) -> N
     assert cli([*args, *extra]) == 0
 
 
-def _check_mixed(out: Path, batch: dict[str, Path]) -> None:
+def _outcome(out: Path, kind: str) -> tuple[str, dict, dict]:
+    folder = out / "submissions" / kind
+    summary = json.loads((folder / "grading.json").read_text())
+    results = json.loads((folder / "results.json").read_text())
+    scores = {t["name"]: t["score"] for t in results["tests"] if t["name"] in ("q1", "q2")}
+    return summary["outcome"], scores, results
+
+
+def _check_mixed(out: Path, batch: dict[str, Path], runner: bool) -> None:
     """Every submission of the mixed batch ended as expected, with a complete results.json."""
-    for kind, (outcome, scores) in EXPECTED.items():
-        folder = out / "submissions" / kind
-        summary = json.loads((folder / "grading.json").read_text())
-        results = json.loads((folder / "results.json").read_text())
-        got = {t["name"]: t["score"] for t in results["tests"] if t["name"] in scores}
-        assert (summary["outcome"], got) == (outcome, scores), (kind, summary)
-        if outcome != "graded":
-            assert all("Not graded" in t["output"] for t in results["tests"]), kind
+    unclean = (out / "report.md").read_text().split("## Not graded cleanly")[1]
+    for kind, (outcome, scores) in EXPECTED_OTTER.items():
+        got, got_scores, results = _outcome(out, kind)
+        if runner and kind in HOSTILE:
+            assert (got, got_scores) == ("graded", {"q1": 4.0, "q2": 4.0}) or (
+                got != "graded" and got_scores == {"q1": 0, "q2": 0}
+            ), (kind, got, got_scores)
+        else:
+            assert (got, got_scores) == (outcome, scores), (kind, got)
+        if got != "graded":
+            assert all("ot graded" in t["output"] for t in results["tests"] if t.get("max_score"))
+            assert f"| {kind} |" in unclean
     table = pd.read_csv(out / "scores.csv")
     assert sorted(table["Submission"]) == sorted(batch)
-    report = (out / "report.md").read_text()
-    for kind in ("infinite_loop", "memory_bomb", "os_exit"):
-        assert f"| {kind} |" in report.split("## Not graded cleanly")[1]
+    assert [c for c in table.columns if c.startswith("q")] == ["q1", "q2"]
 
 
+@pytest.fixture(scope="session")
+def otter_zip(fx1, tmp_path_factory):
+    """fx1's zip without the isolated runner, as zips built before it: the Otter fallback."""
+    src, _, _ = fx1
+    dest = tmp_path_factory.mktemp("otter-zip") / "fx1-autograder.zip"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w") as zout:
+        for item in zin.infolist():
+            if item.filename != "diffcourse_grading/run.py":
+                zout.writestr(item, zin.read(item))
+    return dest
+
+
+@pytest.mark.slow
 def test_export_zip_through_the_local_sandbox(fx1, tmp_path):
     zip_path, solution, student = fx1
     export = write_export(tmp_path, solution, student)
@@ -79,12 +103,24 @@ def test_export_zip_through_the_local_sandbox(fx1, tmp_path):
 
 
 @pytest.mark.slow
-def test_mixed_batch_through_the_local_sandbox(fx1, mixed_batch, tmp_path):
+def test_mixed_batch_through_the_local_sandbox_with_otter(otter_zip, mixed_batch, tmp_path):
+    folder = next(iter(mixed_batch.values())).parent
+    with pytest.warns(UserWarning):
+        _grade(otter_zip, folder, tmp_path / "out", "local")
+    _check_mixed(tmp_path / "out", mixed_batch, runner=False)
+    ref = json.loads((tmp_path / "out" / "submissions" / "reference" / "grading.json").read_text())
+    assert ref["runner"].startswith("otter run")
+
+
+@pytest.mark.slow
+def test_mixed_batch_through_the_local_sandbox_with_the_runner(fx1, mixed_batch, tmp_path):
     zip_path, _, _ = fx1
     folder = next(iter(mixed_batch.values())).parent
     with pytest.warns(UserWarning):
         _grade(zip_path, folder, tmp_path / "out", "local")
-    _check_mixed(tmp_path / "out", mixed_batch)
+    _check_mixed(tmp_path / "out", mixed_batch, runner=True)
+    ref = json.loads((tmp_path / "out" / "submissions" / "reference" / "grading.json").read_text())
+    assert ref["runner"] == "diffcourse_grading.run"
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +137,7 @@ def test_mixed_batch_through_the_container(fx1, mixed_batch, cpu_image, tmp_path
     zip_path, _, _ = fx1
     folder = next(iter(mixed_batch.values())).parent
     _grade(zip_path, folder, tmp_path / "out", "podman", "--image", cpu_image)
-    _check_mixed(tmp_path / "out", mixed_batch)
+    _check_mixed(tmp_path / "out", mixed_batch, runner=True)
     ref = json.loads((tmp_path / "out" / "submissions" / "reference" / "grading.json").read_text())
     assert ref["engine"].startswith("podman") and 20 < ref["peak_memory_mb"] < MEMORY_MB
 

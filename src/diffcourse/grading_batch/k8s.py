@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from diffcourse.grading_batch.batch import finalize_submission, unpack_autograder
-from diffcourse.grading_batch.engines import Limits, RunResult
+from diffcourse.grading_batch.engines import RUNNER_CAPS, Limits, RunResult
 from diffcourse.grading_batch.submissions import Submission, load_submissions
 
 POD_DATA = "/data"
@@ -72,7 +72,7 @@ def job_manifests(
             "runAsUser": 0,  # only so that the runner can drop student code to nobody
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"], "add": ["SETUID", "SETGID", "KILL"]},
+            "capabilities": {"drop": ["ALL"], "add": list(RUNNER_CAPS)},
         },
         "volumeMounts": [
             {"name": "data", "mountPath": POD_DATA, "subPath": subpath} if subpath

@@ -47,6 +47,7 @@ def collect(folders: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]
                 scores = scores_of(results)
                 if _needs_review(results) and row["outcome"] == "graded":
                     row["outcome"], row["reason"] = "review", _review_reason(results)
+            scores = {q: sp for q, sp in scores.items() if sp[1] > 0}  # not the runner's notes
             for q, (_, possible) in scores.items():
                 questions.setdefault(q, possible)
             row |= {f"q:{q}": s for q, (s, _) in scores.items()}
