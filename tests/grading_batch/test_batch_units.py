@@ -12,7 +12,7 @@ from export_fixture import GRADES_CSV, write_export
 
 from diffcourse.grading_batch import engines
 from diffcourse.grading_batch.journal import Journal, JournalError
-from diffcourse.grading_batch.outcome import Summary, classify, source_questions
+from diffcourse.grading_batch.outcome import Summary, classify, review_reason, source_questions
 from diffcourse.grading_batch.outputs import write_report
 from diffcourse.grading_batch.submissions import SubmissionsError, load_submissions
 
@@ -202,3 +202,15 @@ def test_gpu_flags_per_engine(tmp_path):
     assert "--gpus device=1" in docker and "DIFFCOURSE_GRADING_DEVICE=cuda" in docker
     podman = engines.ContainerEngine("podman", "i", lim).command(_job(tmp_path, "1"), "n")
     assert "nvidia.com/gpu=1" in podman
+
+
+def test_a_complete_results_json_can_still_need_review():
+    clean = {"tests": [{"name": "q1", "score": 4, "max_score": 4, "output": "passed"}]}
+    assert review_reason(clean) is None
+    broken = {
+        "tests": [
+            {"name": "Public tests", "max_score": None, "output": "not graded: see below"},
+            {"name": "q1", "score": 0, "max_score": 4, "output": "not graded: the grader failed"},
+        ]
+    }
+    assert review_reason(broken) == "q1: not graded: the grader failed"

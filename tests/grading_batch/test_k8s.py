@@ -29,7 +29,7 @@ def test_manifests_validate_against_the_kubernetes_models():
     assert container["args"][container["args"].index("--count") + 1] == "8"
     assert container["securityContext"]["capabilities"] == {
         "drop": ["ALL"],
-        "add": ["SETUID", "SETGID", "CHOWN", "KILL"],
+        "add": ["SETUID", "SETGID", "CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL"],
     }
     assert spec["activeDeadlineSeconds"] == 900 * 40 + 600
     assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]  # no rules: no traffic

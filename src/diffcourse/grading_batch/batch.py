@@ -35,6 +35,7 @@ from diffcourse.grading_batch.outcome import (
     classify,
     not_graded_results,
     read_results,
+    review_reason,
     scores_of,
     source_questions,
 )
@@ -126,7 +127,8 @@ def finalize_submission(
         results = read_results(grader_out / "results.json")
         log_tail = _tail_text(grader_out / "grader-log.txt") or run.engine_log
         if results is not None and not run.timed_out:
-            outcome, reason = "graded", ""
+            reason = review_reason(results) or ""
+            outcome = "review" if reason else "graded"
         else:
             outcome, reason = classify(run, report, limits, log_tail)
             results = not_graded_results(questions, reason)

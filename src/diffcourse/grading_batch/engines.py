@@ -5,8 +5,8 @@ Every engine runs autograder/container/grade_one.py on the same mounts:
 (read-only), /grading/autograder.zip (read-only, for the Otter fallback) and
 /grading/out (the only writable place besides a private /tmp). When the zip
 carries the isolated runner, the entry point starts as root with every
-capability dropped but SETUID, SETGID, CHOWN and KILL, which the runner needs to move
-the student's code to an unprivileged uid and to kill what it leaves behind;
+capability dropped but those the runner needs to move the student's code to an
+unprivileged uid, to clean up and to kill what it leaves behind (RUNNER_CAPS);
 for an older zip (Otter runs student code in its own kernel) it starts as
 nobody outright.
 
@@ -39,7 +39,9 @@ from diffcourse.grading_batch.podman import podman_env
 
 GRADE_ONE = REPO_ROOT / "autograder" / "container" / "grade_one.py"
 NOBODY = 65534
-RUNNER_CAPS = ("SETUID", "SETGID", "CHOWN", "KILL")  # drop to nobody, hand it its scratch
+# What the runner (root, trusted) needs to move student code to nobody, hand it a scratch
+# folder and clean up after it (files nobody created in nobody's folders), and kill it.
+RUNNER_CAPS = ("SETUID", "SETGID", "CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL")
 ENGINE_FAILURE_CODES = {125, 126, 127}  # docker/podman: the engine itself, or the command, failed
 
 

@@ -17,7 +17,16 @@ from pathlib import Path
 
 from diffcourse.grading_batch.engines import ENGINE_FAILURE_CODES, Limits, RunResult
 
-OUTCOMES = ("graded", "timeout", "memory", "crashed", "engine-error", "no-files")
+OUTCOMES = ("graded", "review", "timeout", "memory", "crashed", "engine-error", "no-files")
+
+
+def review_reason(results: dict) -> str | None:
+    """Why a complete results.json still needs a person (a question not graded, a flag)."""
+    for test in results.get("tests", []):
+        text = str(test.get("output", ""))
+        if test.get("max_score") and ("not graded" in text.lower() or "flagged for" in text):
+            return f"{test.get('name')}: {text.strip().splitlines()[0][:200]}"
+    return None
 
 
 def source_questions(source: Path) -> dict[str, float]:

@@ -45,8 +45,6 @@ def collect(folders: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]
                 results = json.loads(results_path.read_text(encoding="utf-8"))
                 row = json.loads(meta_path.read_text(encoding="utf-8"))
                 scores = scores_of(results)
-                if _needs_review(results) and row["outcome"] == "graded":
-                    row["outcome"], row["reason"] = "review", _review_reason(results)
             scores = {q: sp for q, sp in scores.items() if sp[1] > 0}  # not the runner's notes
             for q, (_, possible) in scores.items():
                 questions.setdefault(q, possible)
@@ -58,18 +56,6 @@ def collect(folders: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]
     if not subs:
         raise OutputsError(f"no submissions found in {[str(f) for f in folders]}")
     return pd.DataFrame(subs), pd.DataFrame(people), list(questions)
-
-
-def _needs_review(results: dict) -> bool:
-    text = json.dumps(results).lower()
-    return "flagged for" in text or "not graded" in text
-
-
-def _review_reason(results: dict) -> str:
-    for line in str(results.get("output", "")).splitlines():
-        if "flag" in line.lower() or "not graded" in line.lower():
-            return line.strip()[:200]
-    return "a question says it was not graded or was flagged"
 
 
 def write_scores_csv(people: pd.DataFrame, questions: list[str], path: Path) -> None:
