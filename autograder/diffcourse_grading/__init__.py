@@ -1,15 +1,16 @@
-"""Grading plugin for Otter Grader 7: a per-cell time limit and a tamper scan.
+"""The course's isolated grading runner, shipped at the root of every autograder zip.
 
-Shipped inside every autograder zip (at the zip's root, so that it lands in
-/autograder/source, the folder Gradescope's run_otter.py runs from and which
-is therefore on the otter process's sys.path). Standard library only: it must
-import in Otter's grading environment without installing anything.
+    python -m diffcourse_grading.run --source SRC --submission SUB --results OUT.json
 
-Configured in otter_config.json as
-    {"plugins": [{"diffcourse_grading.GradingGuard": {"cell_timeout": 120}}]}
+The submission's code runs in a sandboxed worker process (worker.py, started
+and limited from outside by supervisor.py); the tests run in the grader and
+reach the submission's functions through a plain-data call protocol
+(protocol.py, rpc.py; testing.py runs Otter's test files). Standard library,
+torch and numpy only (IPython in the worker): it must run in Gradescope's
+environment as unpacked, with nothing installed. autograder/README.md has the
+picture.
 """
 
-from diffcourse_grading.plugin import GradingGuard
 from diffcourse_grading.tamper import Finding, scan_notebook, scan_source
 
-__all__ = ["Finding", "GradingGuard", "scan_notebook", "scan_source"]
+__all__ = ["Finding", "scan_notebook", "scan_source"]

@@ -31,6 +31,8 @@ from diffcourse_grading.rpc import CallTimeout, ChannelBroken, Endpoint, _tensor
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 PR_SET_CHILD_SUBREAPER = 36
+WATCH_MEMORY_S = 0.25  # how often the worker's memory is read while the grader waits
+WATCH_LIST_S = 1.0  # how often its list of processes is refreshed
 # Attributes of grader objects that submitted code may not read (besides _private ones):
 # they would let it change how the grader's own objects behave later.
 DENIED_ATTRIBUTES = ("register", "apply", "load_state_dict", "add_module", "set_", "hook")
@@ -53,8 +55,8 @@ class Limits:
     question_timeout: float = 120
     notebook_timeout: float = 240
     total_timeout: float = 420
-    memory_mb: int = 1024
-    data_mb: int = 4096  # RLIMIT_DATA of each worker process
+    memory_mb: int = 1024  # all the worker's processes together (proportional set size)
+    data_mb: int = 0  # RLIMIT_DATA of each worker process; 0: memory_mb
     processes: int = 256
     file_mb: int = 64
     max_restarts: int = 4
@@ -193,6 +195,7 @@ class Supervisor:
     device: str = "cpu"
     isolate_network: bool = True
     kill_uid: bool = False
+    audited: list[Path] = field(default_factory=list)  # paths whose access is reported
 
     def __post_init__(self):
         self.user = unprivileged_user()
@@ -206,24 +209,24 @@ class Supervisor:
         self.flags: list[str] = []
         self.open_calls: list[tuple[Endpoint, int]] = []
         self.scratch = Path(tempfile.mkdtemp(prefix="diffcourse-grading-"))
+        self.audit_fd: int | None = None  # the worker reports touches of protected paths here
         self.peak_pss = 0  # measured only when the resident sizes pass the limit
         self.peak_rss = 0  # sum over the worker's processes (shared pages counted in each)
         self._last_poll = 0.0
+        self._last_list = 0.0
+        self._pids: list[int] = []
         self._protect()
 
     # -- the sandbox from outside -----------------------------------------------------------
     def _protect(self) -> None:
-        """Make the tests and the reference unreadable, the results folder unwritable, to the
-        worker's user (the folders are root's: the grader runs as root when it drops)."""
+        """Make the tests and the reference unreadable to the worker's user (the grader is
+        root when it drops to that user). The results are written after the worker and
+        everything it started are dead, through a fresh file (run.write_results)."""
         if self.user is None:
             return
         for p in self.protect:
-            if not p.exists():
-                continue
-            if p.name in ("tests", "reference"):
+            if p.is_dir():
                 os.chmod(p, 0o700)
-            else:
-                os.chmod(p, p.stat().st_mode & ~0o022)
 
     def _prepare_scratch(self) -> None:
         for p in self.scratch.iterdir():
@@ -252,6 +255,7 @@ class Supervisor:
                 "MPLBACKEND": "Agg",
                 "MPLCONFIGDIR": str(self.scratch / ".matplotlib"),
                 "OMP_NUM_THREADS": "1",
+                "DIFFCOURSE_GRADING_DEBUG": os.environ.get("DIFFCOURSE_GRADING_DEBUG", ""),
                 "MKL_NUM_THREADS": "1",
                 "OPENBLAS_NUM_THREADS": "1",
                 "CUDA_VISIBLE_DEVICES": ""
@@ -266,9 +270,11 @@ class Supervisor:
         self.stop()
         self._prepare_scratch()
         ours, theirs = socket.socketpair()
+        audit_read, audit_write = os.pipe()
+        os.set_blocking(audit_read, False)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "diffcourse_grading.worker", str(theirs.fileno())],
-            pass_fds=[theirs.fileno()],
+            pass_fds=[theirs.fileno(), audit_write],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,  # output floods go nowhere
             stderr=None if os.environ.get("DIFFCOURSE_GRADING_DEBUG") else subprocess.DEVNULL,
@@ -277,15 +283,21 @@ class Supervisor:
             start_new_session=True,
         )
         theirs.close()
+        os.close(audit_write)
+        if self.audit_fd is not None:
+            os.close(self.audit_fd)
+        self.audit_fd = audit_read
         self.ctrl = ours
         cfg = {
+            "audit_fd": audit_write,
+            "protected": [str(p.resolve()) for p in self.audited],
             "cells": self.cells,
             "scratch": str(self.scratch),
             "uid": self.user[0] if self.user else None,
             "gid": self.user[1] if self.user else None,
             "isolate_network": self.isolate_network,
             "limits": {
-                "data_mb": self.limits.data_mb,
+                "data_mb": self.limits.data_mb or self.limits.memory_mb,
                 "processes": self.limits.processes,
                 "file_mb": self.limits.file_mb,
             },
@@ -364,8 +376,31 @@ class Supervisor:
             if self.proc is not None and pid == self.proc.pid:
                 self.proc.returncode = -9
 
+    def audit(self) -> list[str]:
+        """What the worker reported touching among the protected paths since the last read."""
+        if self.audit_fd is None:
+            return []
+        data = b""
+        while True:
+            try:
+                chunk = os.read(self.audit_fd, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+            if len(data) > 2**20:
+                break
+        lines = data.decode("utf-8", "replace").splitlines()
+        return list(dict.fromkeys(ln[:300] for ln in lines if ln.strip()))[:20]
+
     def close(self) -> None:
         self.stop()
+        if self.audit_fd is not None:
+            os.close(self.audit_fd)
+            self.audit_fd = None
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     # -- memory -----------------------------------------------------------------------------
@@ -373,18 +408,22 @@ class Supervisor:
         """Kill the worker's processes when together they use more than the memory limit.
 
         Resident sizes (cheap) over-count the pages a forked child shares with its parent,
-        so the proportional set size (exact, slower) is read only when they pass the limit."""
+        so the proportional set size (exact, slower) is read only when they pass the limit.
+        The list of processes (a scan of /proc) is refreshed every WATCH_LIST_S."""
         now = time.monotonic()
-        if now - self._last_poll < 0.25:
+        if now - self._last_poll < WATCH_MEMORY_S:
             return
         self._last_poll = now
-        pids = descendants()
+        if now - self._last_list >= WATCH_LIST_S:
+            self._last_list = now
+            self._pids = descendants()
         limit = self.limits.memory_mb * 2**20
-        rss = sum(rss_bytes(p) for p in pids)
+        rss = sum(rss_bytes(p) for p in self._pids)
         self.peak_rss = max(self.peak_rss, rss)
         if rss <= limit:
             return
-        total = sum(pss_bytes(p) for p in pids)
+        self._pids = descendants()
+        total = sum(pss_bytes(p) for p in self._pids)
         self.peak_pss = max(self.peak_pss, total)
         if total > limit:
             self.kill_everything()

@@ -200,14 +200,25 @@ class QuestionGrading:
         self.inject = inject
         self.context = context
         self.result = QuestionResult(question.name, question.possible)
-        self.deadline = time.monotonic() + sup.limits.question_timeout
+        self.deadline = time.monotonic() + sup.limits.total_timeout  # set by the caller
+        self.used = 0.0  # seconds spent in calls
 
     def call(self, name: str, args, kwargs, mode: str = "call"):
+        """One call into the worker. The question's time limit counts the time spent in
+        calls (the submission's code and the callbacks it makes), not the tests' own
+        set-up; `deadline` (the whole grading's) counts everything."""
         now = time.monotonic()
-        if now >= self.deadline:
-            raise Stop(self._question_time())
-        limit = min(self.sup.limits.call_timeout, self.deadline - now)
-        by_question = limit < self.sup.limits.call_timeout
+        left = self.sup.limits.question_timeout - self.used
+        if left <= 0 or now >= self.deadline:
+            raise Stop(self._question_time() if left <= 0 else self._total_time())
+        limit = min(self.sup.limits.call_timeout, left, self.deadline - now)
+        why = (
+            "call"
+            if limit == self.sup.limits.call_timeout
+            else "question"
+            if limit == left
+            else "total"
+        )
         try:
             value = self.sup.call(
                 name,
@@ -218,8 +229,10 @@ class QuestionGrading:
                 self.result.flags,
             )
         except CallTimeout:
-            if by_question:
+            if why == "question":
                 raise Stop(self._question_time()) from None
+            if why == "total":
+                raise Stop(self._total_time()) from None
             raise Stop(
                 f"your {name} did not return within {self.sup.limits.call_timeout:g} s "
                 "(the per-call time limit) and was stopped"
@@ -232,16 +245,23 @@ class QuestionGrading:
             raise Stop(
                 f"{name} ended without an answer (its process died: {e})", final=False
             ) from None
+        finally:
+            self.used += time.monotonic() - now
+            for line in self.sup.audit():
+                self.result.flags.append(f"{name} tried to reach the grader's files ({line})")
         if self.result.flags:
             raise Stop("flagged", self.result.flags[-1])
         for obj in _objects(value):
             raise Stop("flagged", f"{name} returned a non-data object ({obj._type})")
         return value
 
+    def _total_time(self) -> str:
+        return f"{self.q.name} was stopped: grading as a whole reached its time limit"
+
     def _question_time(self) -> str:
         return (
-            f"grading of {self.q.name} was stopped after {self.sup.limits.question_timeout:g} s "
-            "(the per-question time limit)"
+            f"grading of {self.q.name} was stopped: its calls took "
+            f"{self.sup.limits.question_timeout:g} s in all (the per-question time limit)"
         )
 
     def namespace(self) -> dict:
@@ -280,8 +300,9 @@ class QuestionGrading:
             return self._finish(t0)
         for case in self.q.cases:
             if self.result.stopped or self.result.flags:
+                why = "flagged for review" if self.result.flags else self.result.stopped
                 self.result.cases.append(
-                    CaseResult(False, case.hidden, case.points, "not run (see above)")
+                    CaseResult(False, case.hidden, case.points, f"not run: {why}")
                 )
                 continue
             self.result.cases.append(self._run_case(case, ns))
@@ -298,8 +319,9 @@ class QuestionGrading:
             self.result.flags.append(e.flag)
         else:
             self.result.stopped = f"{self.q.name}: {e.why}"
+        why = "flagged for review" if e.flag else e.why
         for case in self.q.cases[len(self.result.cases) :]:
-            self.result.cases.append(CaseResult(False, case.hidden, case.points, "not run"))
+            self.result.cases.append(CaseResult(False, case.hidden, case.points, f"not run: {why}"))
 
     def _run_case(self, case: Case, ns: dict) -> CaseResult:
         examples = doctest.DocTestParser().get_examples(case.code)

@@ -57,24 +57,27 @@ def _needed_paths() -> list[str]:
     return sorted(os.path.realpath(p) for p in paths if os.path.exists(p))
 
 
-def _blocked_ancestors(paths: list[str]) -> dict[str, set[str]]:
-    """Closed folders (no search permission for others) above the needed paths ->
-    the names inside them that must stay reachable."""
-    blocked: dict[str, set[str]] = {}
+def _blocked_ancestors(paths: list[str]) -> dict[str, list[str]]:
+    """Closed folders (no search permission for others) above the needed paths -> the
+    needed paths below each (only the outermost of nested ones)."""
+    blocked: dict[str, list[str]] = {}
     for p in paths:
         parts = p.strip("/").split("/")
         for k in range(len(parts) - 1):
             anc = "/" + "/".join(parts[: k + 1])
             if not os.stat(anc).st_mode & 0o001:
-                blocked.setdefault(anc, set()).add(parts[k + 1])
+                blocked.setdefault(anc, []).append(p)
                 break
+    for anc, ps in blocked.items():
+        blocked[anc] = [p for p in ps if not any(p.startswith(q + "/") for q in ps)]
     return blocked
 
 
 def _expose_interpreter() -> str:
-    """Let the unprivileged user reach Python when it sits in a closed folder (a Python
-    installed under /root, as Gradescope's Miniforge is): in a private mount namespace the
-    closed folder is covered by an empty tmpfs into which only the needed entries are bound."""
+    """Let the unprivileged user reach Python and our package when they sit in a closed
+    folder (a Python installed under /root, as Gradescope's Miniforge is): in a private
+    mount namespace each closed folder is covered by an empty tmpfs in which only the
+    needed folders are bound, at their own paths."""
     blocked = _blocked_ancestors(_needed_paths())
     if not blocked:
         return "reachable"
@@ -99,19 +102,18 @@ def _expose_interpreter() -> str:
     mount(None, "/", None, ms_rec | ms_private)
     import tempfile
 
-    for anc, names in blocked.items():
+    for anc, needed in blocked.items():
         staged = {}
-        for name in names:
+        for path in needed:
             stage = tempfile.mkdtemp(prefix="diffcourse-stage-")
-            mount(os.path.join(anc, name), stage, None, ms_bind | ms_rec)
-            staged[name] = stage
+            mount(path, stage, None, ms_bind | ms_rec)
+            staged[path] = stage
         mount("tmpfs", anc, "tmpfs", 0, "mode=0755,size=1m")
-        for name, stage in staged.items():
-            target = os.path.join(anc, name)
-            os.mkdir(target, 0o755)
-            mount(stage, target, None, ms_move)
+        for path, stage in staged.items():
+            os.makedirs(path, 0o755, exist_ok=True)
+            mount(stage, path, None, ms_move)
             os.rmdir(stage)
-    return f"exposed {sorted(blocked)} through a private mount namespace"
+    return f"exposed {sum(map(len, blocked.values()))} folder(s) in {sorted(blocked)}"
 
 
 def enter_sandbox(cfg: dict) -> dict:
@@ -147,6 +149,42 @@ def enter_sandbox(cfg: dict) -> dict:
         report["user"] = f"uid {os.getuid()} (not dropped: the grader is not root)"
     os.chdir(cfg["scratch"])
     return report
+
+
+AUDITED = {
+    "open", "os.listdir", "os.scandir", "os.chdir", "os.rename", "os.remove", "os.rmdir",
+    "os.chmod", "os.chown", "os.link", "os.symlink", "os.truncate", "shutil.rmtree",
+    "os.utime", "os.mkdir",
+}  # fmt: skip
+
+
+def install_audit(fd: int | None, protected: list[str]) -> None:
+    """Report every attempt to reach the grader's protected paths (the tests, the
+    reference, the results) on `fd`: an audit hook cannot be removed once added."""
+    if fd is None or not protected:
+        return
+    prefixes = tuple(p.rstrip("/") for p in protected)
+    fsdecode, isabs, join, normpath = os.fsdecode, os.path.isabs, os.path.join, os.path.normpath
+    getcwd, write = os.getcwd, os.write
+
+    def hook(event, args):
+        if event not in AUDITED or not args:
+            return
+        path = args[0]
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return
+        try:
+            path = fsdecode(path)
+            path = normpath(path if isabs(path) else join(getcwd(), path))
+        except Exception:  # noqa: BLE001
+            return
+        if any(path == p or path.startswith(p + "/") for p in prefixes):
+            try:
+                write(fd, f"{event} {path}\n".encode(errors="replace"))
+            except OSError:
+                pass
+
+    sys.addaudithook(hook)
 
 
 def _otter_stub() -> types.ModuleType:
@@ -211,8 +249,15 @@ class Worker:
             try:
                 self.ctrl.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                if os.environ.get("DIFFCOURSE_GRADING_DEBUG"):
+                    import faulthandler
+
+                    faulthandler.dump_traceback_later(4, exit=False)
                 self.serve_call(fd)
-            except BaseException:  # noqa: BLE001
+            except BaseException:  # noqa: BLE001 - stderr is the grader's only with debugging on
+                import traceback
+
+                traceback.print_exc()
                 code = 1
             finally:
                 os._exit(code)
@@ -292,6 +337,7 @@ def main(argv: list[str]) -> int:
         return 2
     cfg = json.loads(header["config"])
     report = enter_sandbox(cfg)
+    install_audit(cfg.get("audit_fd"), cfg.get("protected", []))
     worker = Worker(ctrl, cfg)
     worker.start_shell()
     send_message(ctrl, {"op": "ready", "sandbox": report, "pid": os.getpid()})

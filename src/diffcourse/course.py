@@ -67,6 +67,10 @@ class Assignment:
     points: int
     notebook: str | None = None
     cell_timeout: int = 120
+    # limits of the grading runner (autograder/diffcourse_grading), seconds and MB
+    call_timeout: int = 60
+    question_timeout: int = 120
+    memory_mb: int = 1024
 
     @property
     def is_notebook(self) -> bool:
@@ -296,7 +300,7 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
             a,
             key,
             {"id", "title", "kind", "release", "due", "points"},
-            {"notebook", "cell_timeout"},
+            {"notebook", "cell_timeout", "call_timeout", "question_timeout", "memory_mb"},
         )
         aid = r.text(a["id"], f"{key}.id")
         if not aid.replace("_", "").isalnum() or not aid.islower():
@@ -327,8 +331,15 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
                 points=r.integer(a["points"], f"{key}.points", minimum=1),
                 notebook=notebook,
                 cell_timeout=r.integer(a.get("cell_timeout", 120), f"{key}.cell_timeout", 1),
+                call_timeout=r.integer(a.get("call_timeout", 60), f"{key}.call_timeout", 1),
+                question_timeout=r.integer(
+                    a.get("question_timeout", 120), f"{key}.question_timeout", 1
+                ),
+                memory_mb=r.integer(a.get("memory_mb", 1024), f"{key}.memory_mb", 256),
             )
         )
+        if assignments[-1].question_timeout < assignments[-1].call_timeout:
+            r.fail(f"{key}.question_timeout", "must be at least call_timeout")
     r.unique_ids(assignments, "assignments")
     known_ids = {a.id for a in assignments}
 

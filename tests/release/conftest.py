@@ -24,9 +24,10 @@ HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 GOOD = FIXTURES / "good" / "fx1"
 REPO = HERE.parents[1]
-sys.path.insert(0, str(REPO / "autograder"))  # the grading plugin's package, for unit tests
+sys.path.insert(0, str(REPO / "autograder"))  # the grading runner's package, for unit tests
 
 CELL_TIMEOUT = 3  # seconds: short, so that the infinite-loop test is quick
+CALL_TIMEOUT = 10  # generous: a busy shared machine is slow to start a call
 
 
 def write_course(root: Path, assignments: dict[str, dict]) -> Path:
@@ -41,6 +42,8 @@ def write_course(root: Path, assignments: dict[str, dict]) -> Path:
             "due": "2027-01-20T23:59",
             "points": 10,
             "cell_timeout": CELL_TIMEOUT,
+            "call_timeout": CALL_TIMEOUT,
+            "question_timeout": 2 * CALL_TIMEOUT,
         } | over
         lines.append(f"  - id: {aid}")
         lines += [f"    {k}: {v}" for k, v in entry.items()]

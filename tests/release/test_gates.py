@@ -68,16 +68,23 @@ def test_student_notebook_is_clean(good_build):
     assert "torch==2.13.0\n" in reqs and "otter-grader==7.0.0" in reqs
 
 
-def test_autograder_zip_carries_plugin_tests_and_cpu_torch(good_build):
+def test_autograder_zip_carries_runner_reference_tests_and_cpu_torch(good_build):
     fc, _ = good_build
     with zipfile.ZipFile(fc.dist / "fx1" / "fx1-autograder.zip") as zf:
         names = set(zf.namelist())
         env = zf.read("environment.yml").decode()
         config = json.loads(zf.read("otter_config.json"))
-    assert {"diffcourse_grading/plugin.py", "tests/q1.py", "tests/q2.py", "files/data.txt"} <= names
+        runner = json.loads(zf.read("grading_config.json"))
+        entry = zf.read("run_autograder").decode()
+        questions = json.loads(zf.read("reference/questions.json"))
+        reference = zf.read("reference/solutions.py").decode()
+    assert {"diffcourse_grading/run.py", "tests/q1.py", "tests/q2.py", "files/data.txt"} <= names
+    assert not any(n.startswith("files/reference") for n in names)
     assert "torch==2.13.0+cpu" in env and "download.pytorch.org/whl/cpu" in env
-    assert config["show_stdout"] is False
-    assert config["plugins"] == [{"diffcourse_grading.GradingGuard": {"cell_timeout": 3}}]
+    assert config["show_stdout"] is False and config["plugins"] == []
+    assert runner["questions"] == ["q1", "q2"] and runner["limits"]["cell_timeout"] == 3
+    assert "python -m diffcourse_grading.run --source /autograder/source" in entry
+    assert set(questions) == {"q1", "q2"} and SOLUTION_LINE in reference
 
 
 def test_solutions_keep_answers_but_no_hidden_tests(good_build):
@@ -111,24 +118,18 @@ def test_cli_reuses_the_stamps_and_reports_errors(good_build, tmp_path):
 # -- grading: time limit, tampering, outer guard ----------------------------------------
 
 
-def _reference_with(fc, tmp_path, edit):
-    ag = fc.build / "fx1" / "otter" / "autograder" / "fx1.ipynb"
-    sub = tmp_path / "fx1.ipynb"
-    shutil.copy(ag, sub)
-    edit_notebook(sub, edit)
-    return sub
-
-
-def test_tampering_submission_scores_zero_and_is_flagged(good_build, tmp_path):
+def test_patching_libraries_gains_nothing_and_is_noted_for_review(good_build, tmp_path):
+    # The tests run in the grader: a patch inside the worker cannot reach them. The static
+    # scan still notes it for staff (a second signal, not a score).
     fc, _ = good_build
-    sub = _reference_with(
-        fc, tmp_path, lambda nb: nb["cells"].append(new_cell("code", "import numpy\nnumpy.x = 1"))
-    )
-    out = grade_submission(sub, fc.dist / "fx1" / "fx1-autograder.zip", tmp_path / "out")
-    assert out.completed and out.plugin["flagged"]
-    assert out.scores == {"q1": (0.0, 4.0), "q2": (0.0, 4.0)}
-    assert "flagged for manual review" in out.results["output"]
-    assert "numpy.x" in out.results["output"]
+    patch = "import numpy\nnumpy.allclose = lambda *a, **k: True\nnumpy.x = 1"
+    sub = fc.dist / "fx1" / "student" / "fx1.ipynb"
+    blank = tmp_path / "blank.ipynb"
+    shutil.copy(sub, blank)
+    edit_notebook(blank, lambda nb: nb["cells"].append(new_cell("code", patch)))
+    out = grade_submission(blank, fc.dist / "fx1" / "fx1-autograder.zip", tmp_path / "out")
+    assert out.completed and out.scores == {"q1": (0.0, 4.0), "q2": (0.0, 4.0)}
+    assert any("numpy.x" in n for n in out.plugin["review_notes"])
 
 
 def test_outer_guard_writes_results_for_every_question(good_build, tmp_path):
@@ -158,11 +159,11 @@ def test_gate_d_refuses_a_cuda_torch_environment(good_build, tmp_path):
         gate_environment("fx1", bad)
 
 
-def test_gate_e_checks_the_cell_timeout_from_the_course_file(good_build):
+def test_gate_e_checks_the_runner_limits_from_the_course_file(good_build):
     fc, _ = good_build
     a = fc.course.assignment("fx1")
     other = Assignment(**{**a.__dict__, "cell_timeout": 60})
-    with pytest.raises(ReleaseError, match="cell_timeout is 3, course.yml says 60"):
+    with pytest.raises(ReleaseError, match="limits in grading_config.json are .* course.yml says"):
         gate_plugin("fx1", fc.dist / "fx1" / "fx1-autograder.zip", other)
 
 
@@ -227,7 +228,7 @@ def test_infinite_loop_costs_only_that_question(fixture_course):
     msg = build_error(fixture_course)
     assert time.monotonic() - t < 120
     assert msg.startswith("fx1 q1: the reference solution scores 0/4")
-    assert "per-cell limit of 3 s" in msg
+    assert "did not return within 10 s (the per-call time limit)" in msg
     results = json.loads(
         (fixture_course.build / "fx1" / "grading" / "reference" / "results.json").read_text()
     )

@@ -1,10 +1,9 @@
-"""The grading plugin's static tamper scan and its time-limit cell, without Otter."""
+"""The grading runner's static tamper scan (a second signal for review, never a score)."""
 
 from __future__ import annotations
 
 import pytest
 from diffcourse_grading import scan_source
-from diffcourse_grading.plugin import timeout_cell_source
 
 
 def reasons(*cells: str) -> list[str]:
@@ -55,15 +54,3 @@ def test_imports_in_one_cell_count_in_later_cells():
 )
 def test_ordinary_code_is_not_flagged(code):
     assert reasons(code) == []
-
-
-def test_timeout_cell_is_valid_python_with_the_limit():
-    src = timeout_cell_source(7)
-    compile(src, "<cell>", "exec")
-    assert "limit=7" in src and "pre_run_cell" in src and "post_run_cell" in src
-
-
-@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
-def test_timeout_must_be_positive_whole_seconds(bad):
-    with pytest.raises(ValueError, match="cell_timeout"):
-        timeout_cell_source(bad)

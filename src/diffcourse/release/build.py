@@ -35,9 +35,12 @@ from diffcourse.course import REPO_ROOT, Assignment, Course
 from diffcourse.release import gates
 from diffcourse.release.config import (
     GRADESCOPE_REQUIREMENTS,
+    GRADING_CONFIG,
     PLUGIN_DIR,
     PLUGIN_PACKAGE,
+    RUN_AUTOGRADER,
     STUDENT_REQUIREMENTS,
+    grading_config,
     merged_config,
     plugin_files,
 )
@@ -220,15 +223,34 @@ def run_otter_assign(aid: str, nb: Path, out: Path) -> None:
         raise ReleaseError(aid, f"otter assign failed on {nb}:\n{tail}")
 
 
-def stable_autograder_zip(aid: str, otter_dir: Path, dest: Path) -> None:
-    """Copy Otter's timestamped zip to a stable name, adding the grading plugin at its root."""
+def runner_members(assignment: Assignment, src) -> dict[str, bytes]:
+    """What the grading runner needs in the zip besides Otter's tests: its configuration,
+    Gradescope's entry script, and the trusted reference (never copied next to the
+    submission, unlike files/)."""
+    from diffcourse.release.reference import question_names, reference_module
+
+    graded = [q.name for q in src.questions if not q.manual]
+    return {
+        "run_autograder": RUN_AUTOGRADER.encode("utf-8"),
+        GRADING_CONFIG: json.dumps(grading_config(assignment, graded), indent=2).encode("utf-8"),
+        "reference/solutions.py": reference_module(src).encode("utf-8"),
+        "reference/questions.json": json.dumps(question_names(src), indent=2).encode("utf-8"),
+    }
+
+
+def stable_autograder_zip(
+    aid: str, otter_dir: Path, dest: Path, extra: dict[str, bytes] | None = None
+) -> None:
+    """Copy Otter's timestamped zip to a stable name, adding the grading runner at its root
+    and the `extra` members (which replace Otter's of the same name)."""
+    extra = extra or {}
     found = sorted((otter_dir / "autograder").glob("*-autograder_*.zip"))
     if len(found) != 1:
         raise ReleaseError(aid, f"expected one autograder zip from Otter, found {len(found)}")
     dest.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(found[0]) as src, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
         for info in src.infolist():
-            if info.filename.startswith(f"{PLUGIN_PACKAGE}/"):
+            if info.filename.startswith(f"{PLUGIN_PACKAGE}/") or info.filename in extra:
                 continue
             out = zipfile.ZipInfo(info.filename, ZIP_DATE)
             out.external_attr = info.external_attr or (0o644 << 16)
@@ -242,6 +264,11 @@ def stable_autograder_zip(aid: str, otter_dir: Path, dest: Path) -> None:
             out.external_attr = 0o644 << 16
             out.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(out, p.read_bytes())
+        for name, data in sorted(extra.items()):
+            out = zipfile.ZipInfo(name, ZIP_DATE)
+            out.external_attr = (0o755 if name == "run_autograder" else 0o644) << 16
+            out.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(out, data)
 
 
 def zip_folder(folder: Path, dest: Path, prefix: str) -> None:
@@ -341,7 +368,12 @@ def _build(aid, assignment, src, nb_path, modules, dist_dir, build_dir, opts) ->
     log(f"{aid}: otter assign ({time.monotonic() - t:.1f} s)")
 
     dist_dir.mkdir(parents=True)
-    stable_autograder_zip(aid, build_dir / "otter", dist_dir / f"{aid}-autograder.zip")
+    stable_autograder_zip(
+        aid,
+        build_dir / "otter",
+        dist_dir / f"{aid}-autograder.zip",
+        runner_members(assignment, src),
+    )
     student = dist_dir / "student"
     shutil.copytree(build_dir / "otter" / "student", student)
     student_nb = student / nb_path.name
@@ -386,7 +418,7 @@ def _run_gates(aid, assignment, src, nb_path, modules, dist_dir, build_dir, stam
         gates.gate_plugin(aid, zip_path, assignment)
         stamps.record_gate("e", key)
         ran.append("e")
-        log(f"{aid}: gate e ok (grading plugin, cell_timeout {assignment.cell_timeout} s)")
+        log(f"{aid}: gate e ok (grading runner, reference and limits in the zip)")
     if pending("c"):
         ag_nb = build_dir / "otter" / "autograder" / nb_path.name
         forbidden = {zip_path.read_bytes(): "the autograder zip"}
@@ -429,9 +461,15 @@ def _run_gates(aid, assignment, src, nb_path, modules, dist_dir, build_dir, stam
                 "peak_anon_mb": (
                     None if outcome.peak_anon_mb is None else round(outcome.peak_anon_mb, 1)
                 ),
+                "peak_pss_mb": (
+                    None if outcome.peak_pss_mb is None else round(outcome.peak_pss_mb, 1)
+                ),
+                "flags": (outcome.plugin or {}).get("findings", []),
+                "sandbox": (outcome.plugin or {}).get("sandbox", {}),
             },
             "cell_timeout_s": assignment.cell_timeout,
-            "targets": {"peak_rss_mb": gates.MEMORY_TARGET_MB, "cpu_s": gates.CPU_TARGET_S},
+            "limits": grading_config(assignment, [])["limits"],
+            "targets": {"peak_pss_mb": gates.MEMORY_TARGET_MB, "cpu_s": gates.CPU_TARGET_S},
             "gradescope": gates.recommended_settings(outcome, assignment),
             "measured_on": f"{os.cpu_count()} CPU(s), Python {sys.version.split()[0]}",
         }
@@ -441,7 +479,7 @@ def _run_gates(aid, assignment, src, nb_path, modules, dist_dir, build_dir, stam
         log(
             f"{aid}: gate a ok (reference {outcome.total:g}/{outcome.possible:g}; "
             f"{outcome.wall_s:.1f} s wall, {outcome.cpu_s:.1f} s CPU, "
-            f"{outcome.peak_rss_mb:.0f} MB peak)"
+            f"{outcome.peak_pss_mb or outcome.peak_rss_mb:.0f} MB peak)"
         )
     if pending("b"):
         outcome = grade_submission(

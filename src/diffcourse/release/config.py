@@ -2,10 +2,11 @@
 
 A source notebook holds only what is specific to it (name, files, test
 tweaks). Everything the course decides once lives here: the Gradescope
-requirements with CPU torch, the grading plugin with the per-cell time limit
-from course.yml, hidden stdout, the Python version, the export cell without a
-PDF (written answers are printed to PDF by the browser and submitted to a
-separate Gradescope assignment).
+requirements with CPU torch, hidden stdout, the Python version, the export
+cell without a PDF (written answers are printed to PDF by the browser and
+submitted to a separate Gradescope assignment), and the configuration of the
+grading runner (autograder/diffcourse_grading) written into each zip: its
+limits from course.yml and the order of the questions.
 """
 
 from __future__ import annotations
@@ -15,9 +16,24 @@ from pathlib import Path
 
 from diffcourse.course import REPO_ROOT, Assignment
 
-PLUGIN_PACKAGE = "diffcourse_grading"
-PLUGIN_CLASS = f"{PLUGIN_PACKAGE}.GradingGuard"
+PLUGIN_PACKAGE = "diffcourse_grading"  # the grading runner, shipped at the zip's root
 PLUGIN_DIR = REPO_ROOT / "autograder" / PLUGIN_PACKAGE
+GRADING_CONFIG = "grading_config.json"  # the runner's configuration, at the zip's root
+# The runner stops grading after this long, whatever the submission does, and still
+# writes results.json: well inside Gradescope's default 10-minute timeout.
+RUNNER_TOTAL_TIMEOUT_S = 420
+# Gradescope runs this script; it runs the grading runner in Gradescope's layout
+# (the Miniforge environment that Otter's setup.sh builds is kept).
+RUN_AUTOGRADER = """#!/bin/bash
+# Written by the course's release: grade with the isolated grading runner.
+export PATH=/root/miniforge3/bin:$PATH
+eval "$(mamba shell hook --shell bash)"
+mamba activate otter-env
+cd /autograder/source
+export PYTHONPATH=/autograder/source
+python -m diffcourse_grading.run --source /autograder/source \\
+    --submission /autograder/submission --results /autograder/results/results.json
+"""
 STUDENT_REQUIREMENTS = REPO_ROOT / "requirements" / "student.txt"
 GRADESCOPE_REQUIREMENTS = REPO_ROOT / "requirements" / "gradescope.txt"
 TORCH_VERSION = "2.13.0"
@@ -71,13 +87,28 @@ def merged_config(source_config: dict, assignment: Assignment, files: list[str])
             "show_stdout": False,  # a submission could print the hidden tests to stdout
             "show_hidden": False,
             "pdf": False,
-            "plugins": [{PLUGIN_CLASS: {"cell_timeout": assignment.cell_timeout}}],
+            "plugins": [],  # grading is the runner's (grading_config.json), not Otter's
         }
     )
     cfg["generate"] = generate
     return cfg
 
 
+def grading_config(assignment: Assignment, questions: list[str]) -> dict:
+    """The grading runner's configuration for one assignment (grading_config.json)."""
+    return {
+        "assignment": assignment.id,
+        "questions": list(questions),
+        "limits": {
+            "cell_timeout": assignment.cell_timeout,
+            "call_timeout": assignment.call_timeout,
+            "question_timeout": assignment.question_timeout,
+            "memory_mb": assignment.memory_mb,
+            "total_timeout": RUNNER_TOTAL_TIMEOUT_S,
+        },
+    }
+
+
 def plugin_files() -> list[Path]:
-    """The plugin's source files, shipped at the root of every autograder zip."""
+    """The grading runner's source files, shipped at the root of every autograder zip."""
     return sorted(p for p in PLUGIN_DIR.rglob("*.py") if "__pycache__" not in p.parts)

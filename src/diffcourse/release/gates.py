@@ -4,13 +4,14 @@ a. the reference solutions score full marks through the built autograder zip;
 b. the untouched student notebook runs and scores 0, test case by test case;
 c. nothing shipped to students leaks a solution line or a hidden test;
 d. the zip's environment installs CPU torch at the pinned version;
-e. the zip carries the grading plugin with course.yml's per-cell time limit
-   and hides stdout.
+e. the zip carries the grading runner, its configuration with course.yml's
+   limits, the reference and the entry script that runs it, and hides stdout.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from pathlib import Path
 
@@ -18,14 +19,24 @@ import yaml
 
 from diffcourse.course import Assignment
 from diffcourse.release import leaks as leakscan
-from diffcourse.release.config import PLUGIN_CLASS, PLUGIN_PACKAGE, TORCH_CPU_INDEX, TORCH_VERSION
+from diffcourse.release.config import (
+    GRADING_CONFIG,
+    PLUGIN_PACKAGE,
+    RUN_AUTOGRADER,
+    RUNNER_TOTAL_TIMEOUT_S,
+    TORCH_CPU_INDEX,
+    TORCH_VERSION,
+    grading_config,
+)
 from diffcourse.release.errors import ReleaseError
 from diffcourse.release.grade import GradeOutcome
 from diffcourse.release.notebook import SourceNotebook
 
 # Gradescope's documented default container: 768 MB, half a vCPU, 10 min timeout.
 GRADESCOPE_DEFAULT_MEMORY_MB = 768
-MEMORY_TARGET_MB = 600
+GRADESCOPE_MEMORY_STEPS_MB = (768, 1536, 3072, 6144)
+GRADER_FOOTPRINT_MB = 350  # the grading process with torch loaded, measured
+MEMORY_TARGET_MB = 1024
 CPU_TARGET_S = 120
 
 
@@ -81,6 +92,12 @@ def gate_reference(aid: str, src: SourceNotebook, outcome: GradeOutcome) -> None
     """Gate a: full marks, per question, total == possible > 0."""
     if not outcome.completed:
         raise ReleaseError(aid, f"grading the reference solutions failed: {outcome.reason}")
+    if outcome.plugin and outcome.plugin.get("reference_error"):
+        raise ReleaseError(
+            aid,
+            "the zip's reference module does not load in the grader: "
+            + outcome.plugin["reference_error"].strip().splitlines()[-1],
+        )
     if outcome.plugin and outcome.plugin.get("flagged"):
         raise ReleaseError(
             aid,
@@ -200,26 +217,46 @@ def gate_environment(aid: str, zip_path: Path) -> None:
         raise ReleaseError(aid, f"{zip_path.name}: environment.yml does not pin otter-grader 7.0.0")
 
 
+RUNNER_MODULES = (
+    "__init__.py",
+    "run.py",
+    "worker.py",
+    "supervisor.py",
+    "protocol.py",
+    "rpc.py",
+    "testing.py",
+    "submission.py",
+    "tamper.py",
+)
+
+
 def gate_plugin(aid: str, zip_path: Path, assignment: Assignment) -> None:
-    """Gate e: plugin shipped and configured with course.yml's cell_timeout; stdout hidden."""
+    """Gate e: the grading runner, its configuration (course.yml's limits), the reference
+    and the entry script are in the zip; stdout and hidden results stay hidden."""
     with zipfile.ZipFile(zip_path) as zf:
         names = set(zf.namelist())
         config = json.loads(zf.read("otter_config.json"))
-    for module in ("__init__.py", "plugin.py", "tamper.py"):
+        runner = json.loads(zf.read(GRADING_CONFIG)) if GRADING_CONFIG in names else None
+        entry = zf.read("run_autograder").decode("utf-8") if "run_autograder" in names else ""
+    for module in RUNNER_MODULES:
         if f"{PLUGIN_PACKAGE}/{module}" not in names:
             raise ReleaseError(aid, f"{zip_path.name} lacks {PLUGIN_PACKAGE}/{module}")
-    plugins = config.get("plugins", [])
-    settings = [p[PLUGIN_CLASS] for p in plugins if isinstance(p, dict) and PLUGIN_CLASS in p]
-    if not settings:
-        raise ReleaseError(
-            aid, f"otter_config.json in {zip_path.name} does not load {PLUGIN_CLASS}"
-        )
-    if settings[0].get("cell_timeout") != assignment.cell_timeout:
+    for member in ("reference/solutions.py", "reference/questions.json"):
+        if member not in names:
+            raise ReleaseError(aid, f"{zip_path.name} lacks {member}")
+    if any(n.startswith("files/reference") for n in names):
+        raise ReleaseError(aid, "the reference is in files/, which is copied next to submissions")
+    if runner is None:
+        raise ReleaseError(aid, f"{zip_path.name} lacks {GRADING_CONFIG}")
+    wanted = grading_config(assignment, runner.get("questions", []))["limits"]
+    if runner.get("limits") != wanted:
         raise ReleaseError(
             aid,
-            f"the plugin's cell_timeout is {settings[0].get('cell_timeout')}, course.yml says "
-            f"{assignment.cell_timeout}",
+            f"the runner's limits in {GRADING_CONFIG} are {runner.get('limits')}, course.yml "
+            f"says {wanted}",
         )
+    if entry != RUN_AUTOGRADER:
+        raise ReleaseError(aid, "run_autograder does not run the grading runner")
     if config.get("show_stdout", False):
         raise ReleaseError(aid, "show_stdout is on: a submission could print the hidden tests")
     if config.get("show_hidden", False):
@@ -228,13 +265,18 @@ def gate_plugin(aid: str, zip_path: Path, assignment: Assignment) -> None:
 
 def recommended_settings(outcome: GradeOutcome, assignment: Assignment) -> dict:
     """Gradescope settings from the measured grading of the reference."""
-    peak = outcome.peak_rss_mb
-    memory = GRADESCOPE_DEFAULT_MEMORY_MB if peak <= MEMORY_TARGET_MB else 2 * 768
-    # the timeout covers a slow container (half a vCPU: ~2x CPU time) and one hung cell
-    timeout_min = max(10, int((2 * outcome.cpu_s + assignment.cell_timeout) / 60) + 2)
+    peak = outcome.peak_pss_mb if outcome.peak_pss_mb else outcome.peak_rss_mb
+    # The container must hold the grader (about the reference's footprint less the
+    # worker's) plus a worker at its limit, or a memory bomb kills the container before
+    # the runner stops the worker, and no results.json is written.
+    need = max(peak, assignment.memory_mb + GRADER_FOOTPRINT_MB) * 1.1
+    memory = next((m for m in GRADESCOPE_MEMORY_STEPS_MB if m >= need), need)
+    # the runner stops itself after RUNNER_TOTAL_TIMEOUT_S; the rest is set-up margin
+    timeout_min = max(10, math.ceil(RUNNER_TOTAL_TIMEOUT_S / 60) + 3)
     return {
         "memory_mb": memory,
         "cpu": "0.5 vCPU (default) is enough" if outcome.cpu_s < CPU_TARGET_S else "1 vCPU",
         "timeout_minutes": min(timeout_min, 40),
         "within_targets": peak <= MEMORY_TARGET_MB and outcome.cpu_s <= CPU_TARGET_S,
+        "measured_peak_mb": round(peak, 1),
     }

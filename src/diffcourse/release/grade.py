@@ -1,12 +1,14 @@
 """Grade a notebook with a built autograder zip, as Gradescope would, and measure it.
 
-`grade_submission` runs `otter run` (through `_otter_run`) in a subprocess
-under an outer wall-clock guard. The grading plugin comes from the zip itself
-(extracted next to the results and put on PYTHONPATH), so a zip that lacks it
-fails here exactly as it would on Gradescope. If Otter dies, crashes or runs
-past the guard, the process tree is killed and a results.json is written
-anyway, with a failure message for every question: grading never loses a
-submission. While it runs, the whole process tree (otter and its kernel) is
+`grade_submission` unpacks the zip into OUT/source (Gradescope's
+/autograder/source) and runs the zip's own grading runner
+(`python -m diffcourse_grading.run`, imported from that folder) in a
+subprocess under an outer wall-clock guard, so a zip that lacks the runner
+fails here exactly as it would on Gradescope. The runner writes results.json
+whatever the submission does; if the runner itself dies or runs past the
+guard, the process tree is killed and a results.json is written anyway, with
+a failure message for every question: grading never loses a submission.
+While it runs, the whole process tree (the grader and its worker) is
 polled with psutil for peak resident memory and CPU time, and for peak anonymous
 memory: resident memory also counts pages of torch's shared libraries, which the
 kernel can drop and re-read under a container's limit and which read higher in a
@@ -29,22 +31,21 @@ from pathlib import Path
 
 import psutil
 
-from diffcourse.release.config import PLUGIN_PACKAGE
-
 DEFAULT_GUARD_SECONDS = 900
 
 
 @dataclass
 class GradeOutcome:
-    results: dict  # Otter's results.json (or the fallback one)
-    cases: dict  # question -> {"score", "possible", "cases": [...]}; empty if Otter died
-    plugin: dict | None
-    completed: bool  # Otter finished and wrote its own results
+    results: dict  # the runner's results.json (or the fallback one)
+    cases: dict  # question -> {"score", "possible", "cases": [...]}; empty if the runner died
+    plugin: dict | None  # {"flagged", "findings", "review_notes", ...} from the runner
+    completed: bool  # the runner finished and wrote its own results
     reason: str  # why not, when not completed
     wall_s: float
     cpu_s: float
     peak_rss_mb: float
     peak_anon_mb: float | None = None  # None where /proc/<pid>/smaps_rollup does not exist
+    peak_pss_mb: float | None = None  # the tree's real peak footprint (see _rollup_bytes)
     log: str = ""
     scores: dict = field(default_factory=dict)
 
@@ -102,16 +103,24 @@ def _tree(proc: psutil.Process) -> list[psutil.Process]:
 SMAPS_ROLLUP = Path("/proc/self/smaps_rollup").is_file()
 
 
-def _anonymous_bytes(pid: int) -> int:
-    """Anonymous resident memory of one process; 0 for one that exited or is a zombie."""
+def _rollup_bytes(pid: int) -> tuple[int, int]:
+    """(anonymous, proportional) resident memory of one process; 0s for one that exited.
+
+    The proportional set size splits each shared page among the processes that map it:
+    summed over a tree of forked processes (the worker and its per-call children share
+    most pages) it is the tree's real footprint, where resident sizes count shared pages
+    once per process."""
+    anon = pss = 0
     try:
         with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
             for line in f:
                 if line.startswith("Anonymous:"):
-                    return int(line.split()[1]) * 1024
+                    anon = int(line.split()[1]) * 1024
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1]) * 1024
     except (OSError, ValueError):
         pass
-    return 0
+    return anon, pss
 
 
 def _kill_tree(proc: psutil.Process) -> None:
@@ -127,40 +136,45 @@ def grade_submission(
     zip_path: Path,
     out_dir: Path,
     guard_seconds: float = DEFAULT_GUARD_SECONDS,
-    poll_seconds: float = 0.05,
+    poll_seconds: float = 0.1,
 ) -> GradeOutcome:
-    """Grade `submission` with `zip_path` into `out_dir` (results.json, cases.json, log.txt)."""
+    """Grade `submission` with `zip_path` into `out_dir` (results.json, log.txt)."""
     submission, zip_path, out_dir = Path(submission), Path(zip_path), Path(out_dir)
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    plugin_root = out_dir / "plugin-from-zip"
+    source = out_dir / "source"
     with zipfile.ZipFile(zip_path) as zf:
-        members = [n for n in zf.namelist() if n.startswith(f"{PLUGIN_PACKAGE}/")]
-        zf.extractall(plugin_root, members)
+        zf.extractall(source)
+    results_dir = out_dir / "results"
+    results_dir.mkdir()
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(plugin_root)
+    env["PYTHONPATH"] = str(source)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     cmd = [
         sys.executable,
         "-m",
-        "diffcourse.release._otter_run",
-        str(zip_path.resolve()),
+        "diffcourse_grading.run",
+        "--source",
+        str(source.resolve()),
+        "--submission",
         str(submission.resolve()),
-        str(out_dir.resolve()),
+        "--results",
+        str((results_dir / "results.json").resolve()),
     ]
     log_path = out_dir / "log.txt"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     peak_rss = 0
     peak_anon = 0
+    peak_pss = 0
     cpu_seen: dict[int, float] = {}
     with open(log_path, "w", encoding="utf-8") as log:
-        popen = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=out_dir)
+        popen = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=source)
         proc = psutil.Process(popen.pid)
         timed_out = False
         while popen.poll() is None:
-            rss, anon = 0, 0
+            rss, anon, pss = 0, 0, 0
             for p in _tree(proc):
                 try:
                     rss += p.memory_info().rss
@@ -169,9 +183,11 @@ def grade_submission(
                 except psutil.Error:
                     continue
                 if SMAPS_ROLLUP:
-                    anon += _anonymous_bytes(p.pid)
+                    a, ps = _rollup_bytes(p.pid)
+                    anon, pss = anon + a, pss + ps
             peak_rss = max(peak_rss, rss)
             peak_anon = max(peak_anon, anon)
+            peak_pss = max(peak_pss, pss)
             if time.monotonic() - start > guard_seconds:
                 timed_out = True
                 _kill_tree(proc)
@@ -184,24 +200,36 @@ def grade_submission(
     cpu = max(cpu_waited, sum(cpu_seen.values()))
     log_text = log_path.read_text(encoding="utf-8", errors="replace")
 
-    results_path, cases_path = out_dir / "results.json", out_dir / "cases.json"
+    results_path = results_dir / "results.json"
     reason = ""
     if timed_out:
         reason = f"grading ran past the outer time limit of {guard_seconds:g} s and was stopped"
-    elif popen.returncode != 0:
+    elif not results_path.exists():
         last = log_text.strip().splitlines()[-1:] or ["(no output)"]
-        reason = f"otter run exited with status {popen.returncode}: {last[0][:300]}"
-    elif not results_path.exists() or not cases_path.exists():
-        reason = "otter run finished without writing results.json"
+        status = popen.returncode
+        reason = f"the grading runner wrote no results.json (status {status}): {last[0][:300]}"
+    else:
+        results = json.loads(results_path.read_text(encoding="utf-8"))
+        staff = results.get("extra_data", {}).get("diffcourse_grading", {})
+        if popen.returncode != 0 or "grader_error" in staff:
+            error = str(staff.get("grader_error", "")).strip().splitlines()[-1:] or [""]
+            reason = f"the grading runner failed (status {popen.returncode}): {error[0][:300]}"
     completed = not reason
     if completed:
-        results = json.loads(results_path.read_text(encoding="utf-8"))
-        payload = json.loads(cases_path.read_text(encoding="utf-8"))
-        cases, plugin = payload["questions"], payload.get("plugin")
+        cases = staff.get("questions", {})
+        flags = {q: f for q, f in (staff.get("flags") or {}).items() if f}
+        plugin = {
+            "flagged": bool(flags),
+            "findings": [f"{q}: {'; '.join(f)}" for q, f in flags.items()],
+            "review_notes": staff.get("review_notes", []),
+            "sandbox": staff.get("sandbox", {}),
+            "reference_error": staff.get("reference_error"),
+        }
     else:
         results = fallback_results(zip_questions(zip_path), reason)
         results_path.write_text(json.dumps(results, indent=2), encoding="utf-8")
         cases, plugin = {}, None
+    shutil.copy2(results_path, out_dir / "results.json")
     scores = {
         t["name"]: (float(t.get("score") or 0), float(t["max_score"]))
         for t in results.get("tests", [])
@@ -217,6 +245,7 @@ def grade_submission(
         cpu_s=cpu,
         peak_rss_mb=peak_rss / 2**20,
         peak_anon_mb=peak_anon / 2**20 if SMAPS_ROLLUP else None,
+        peak_pss_mb=peak_pss / 2**20 if SMAPS_ROLLUP else None,
         log=log_text,
         scores=scores,
     )

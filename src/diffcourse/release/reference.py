@@ -46,7 +46,11 @@ def reference_module(src: SourceNotebook) -> str:
                 parts.append("try:\n    " + code + "\nexcept ImportError:\n    pass")
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 parts.append(code)
-            elif isinstance(node, ast.Assign) and _literal(node.value):
+            elif (
+                isinstance(node, ast.Assign)
+                and all(isinstance(t, ast.Name) for t in node.targets)
+                and _literal(node.value)
+            ):
                 parts.append(code)
     return "\n\n".join(parts) + "\n"
 
