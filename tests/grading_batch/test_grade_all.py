@@ -185,9 +185,8 @@ def test_a_killed_run_resumes_without_regrading(fx1, mixed_batch, tmp_path):
 
 
 @pytest.mark.gpu
+@pytest.mark.skipif(not shutil.which("nvidia-smi"), reason="no NVIDIA driver")  # before fx1
 def test_gpu_worker_gets_a_cuda_device(fx1, tmp_path):
-    if not shutil.which("nvidia-smi"):  # before importing torch: slow on a busy machine
-        pytest.skip("no NVIDIA driver")
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
