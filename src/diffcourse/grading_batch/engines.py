@@ -161,7 +161,11 @@ class ContainerEngine:
         timed_out = False
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
-                self.command(job, name), stdout=log, stderr=subprocess.STDOUT, env=self.env
+                self.command(job, name),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=job.out.parent,  # conmon leaves an `oom` marker file in its working folder
             )
             try:
                 code = proc.wait(timeout=self.limits.timeout_s)
