@@ -126,6 +126,29 @@ project-rubric: $(STAMP) ## Print the mini-project rubric as text to type into G
 checkpoints: $(STAMP) ## Retrain the pretrained digits model and rewrite its model card
 	$(PY) scripts/train_digits_model.py
 
+# ---------------------------------------------------------------- grading at scale
+
+FLAVOUR     ?= cpu
+ENGINE      ?=
+WORKERS     ?= 2
+SUBMISSIONS ?=
+
+.PHONY: container-deps
+container-deps: ## Install podman, runc, debootstrap and bubblewrap from Debian where missing
+	@command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null \
+	  && command -v bwrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq podman runc debootstrap bubblewrap >/dev/null; }
+
+.PHONY: grading-image
+grading-image: $(STAMP) container-deps ## Build the grading image once per term: make grading-image [FLAVOUR=cpu|gpu]
+	$(PY) -m diffcourse.grading_batch.image --flavour $(FLAVOUR) $(if $(ENGINE),--engine $(ENGINE))
+
+.PHONY: grade-all
+grade-all: $(STAMP) ## Grade a class: make grade-all A=ps3 SUBMISSIONS=export.zip [WORKERS=2] [ENGINE=podman|docker|local]
+	@test -n "$(A)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade-all A=<id> SUBMISSIONS=<export zip or folder>"; exit 2; }
+	$(PY) -m diffcourse.grading_batch grade --assignment $(A) --submissions $(SUBMISSIONS) \
+	  --workers $(WORKERS) $(if $(ENGINE),--engine $(ENGINE))
+
 # ---------------------------------------------------------------- checks
 
 .PHONY: test

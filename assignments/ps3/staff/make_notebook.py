@@ -9,8 +9,9 @@ Edit the files in cells/ and run
 Each file in cells/ holds several cells separated by lines of the form
 `%% md`, `%% code` or `%% raw`; files are read in name order. Upper-case names
 listed in PARAMS (the score-distillation settings, tuned on the pretrained
-model) are replaced by their values everywhere, hidden tests included, so that
-the notebook and its tests cannot drift apart. The notebook is then formatted
+model) and the grading profiles of grading_profiles.yml are replaced by their
+values everywhere, hidden tests included, so that the notebook and its tests
+cannot drift apart. The notebook is then formatted
 with ruff, as `make lint` expects.
 """
 
@@ -22,6 +23,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import yaml
 
 HERE = Path(__file__).resolve().parent
 NOTEBOOK = HERE.parent / "ps3.ipynb"
@@ -41,8 +43,24 @@ PARAMS = {
 }
 
 
-def substitute(text: str) -> str:
-    for name, value in PARAMS.items():
+# Sampling-quality checks per grading profile (cpu on Gradescope, scale on a GPU grader):
+# grading_profiles.yml's entry `q1b` replaces Q1B_PROFILES, and so on.
+PROFILES_FILE = HERE / "grading_profiles.yml"
+
+
+def profiles(path: Path = PROFILES_FILE) -> dict[str, str]:
+    """Placeholder -> Python literal of each check's {profile: settings}; both profiles set."""
+    data = yaml.safe_load(path.read_text())
+    out = {}
+    for check, by_profile in data.items():
+        if set(by_profile) != {"cpu", "scale"}:
+            raise ValueError(f"{path}: {check} must set exactly the profiles cpu and scale")
+        out[f"{check.upper()}_PROFILES"] = repr(by_profile)
+    return out
+
+
+def substitute(text: str, extra: dict[str, str] | None = None) -> str:
+    for name, value in (PARAMS | profiles() | (extra or {})).items():
         text = re.sub(rf"\b{name}\b", value, text)
     return text
 
