@@ -146,6 +146,15 @@ def enter_sandbox(cfg: dict) -> dict:
     limits = cfg.get("limits", {})
     mb = 2**20
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # If the box runs out of memory anyway (a fork flood whose children each stay under
+    # RLIMIT_DATA), the kernel's OOM killer picks the worker and its children first, never
+    # the grader: results.json is still written. Raising one's own score needs no privilege.
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+        report["oom_score_adj"] = "1000"
+    except OSError as e:
+        report["oom_score_adj"] = f"not set ({e.strerror})"
     if limits.get("file_mb"):
         n = int(limits["file_mb"]) * mb
         resource.setrlimit(resource.RLIMIT_FSIZE, (n, n))

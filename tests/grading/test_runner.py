@@ -183,6 +183,8 @@ def test_the_worker_is_sandboxed_and_nothing_outlives_grading(mixed):
     sandbox = mixed["extra_data"]["diffcourse_grading"]["sandbox"]
     if os.geteuid() == 0:
         assert sandbox["user"].startswith("uid ") and "not dropped" not in sandbox["user"]
+    # the OOM killer takes the worker first, never the grader that writes results.json
+    assert sandbox["oom_score_adj"] == "1000"
     results = mixed["_root"] / "results" / "results.json"
     before = results.read_text()
     time.sleep(8)  # the detached writer would have fired by now
