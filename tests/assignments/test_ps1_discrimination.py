@@ -151,7 +151,8 @@ def test_no_hidden_test_or_solution_line_reaches_students():
     for q in AUTOGRADED.values():
         secret += [(q.name, line) for t in q.tests if t.hidden for line in t.source.splitlines()]
         for s in q.solution:
-            inside = re.search(r"# BEGIN SOLUTION\n(.*?)# END SOLUTION", s, flags=re.S)
+            block = r"# BEGIN SOLUTION(?: NO PROMPT)?\n(.*?)# END SOLUTION"
+            inside = re.search(block, s, flags=re.S)
             secret += [(q.name, line) for line in inside.group(1).splitlines()]
     for q in NB.questions.values():
         if q.manual:
