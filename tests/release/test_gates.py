@@ -272,7 +272,8 @@ def test_solution_leaked_in_a_public_test(fixture_course):
     msg = build_error(fixture_course)
     assert msg.startswith("fx1 q1: 2 problems")
     assert "leak: q1: solution line 'scaled_values = np.asarray" in msg
-    assert "student/fx1.ipynb" in msg and "fx1-student.zip!fx1/fx1.ipynb" in msg
+    # Public tests ship as files (tests/q1.py), where Otter reads them on Colab too.
+    assert "student/tests/q1.py" in msg and "fx1-student.zip!fx1/tests/q1.py" in msg
 
 
 def test_solution_leaked_in_markdown(fixture_course):
