@@ -179,10 +179,11 @@ mount -t proc proc "$R/proc"
 mount --bind "$S/disk/tmp" "$R/tmp"
 mount --bind "$S/disk/autograder" "$R/autograder"
 mount --bind "$S/disk/root" "$R/root"
-if [ -d /root/.pyenv ]; then  # the interpreter the staff venv links to
-  mkdir "$R/root/.pyenv"; mount --rbind /root/.pyenv "$R/root/.pyenv"
-  mount -o remount,bind,ro "$R/root/.pyenv"
-fi
+case $PYTHON_HOME in  # the interpreter the staff venv links to, when it lives in root's home
+  /root/*)
+    mkdir -p "$R$PYTHON_HOME"; mount --rbind "$PYTHON_HOME" "$R$PYTHON_HOME"
+    mount -o remount,bind,ro "$R$PYTHON_HOME" ;;
+esac
 cp "$S/mamba" "$R/root/miniforge3/bin/mamba"
 chmod +x "$R/root/miniforge3/bin/mamba"
 . "$S/prepare.sh"
@@ -294,6 +295,7 @@ def _run_box(prepare: str, command: str, results: str, limits: Limits, env: dict
             "RESULTS": results,
             "BOX_COMMAND": command,
             "HARNESS_PYTHON": sys.executable,
+            "PYTHON_HOME": os.path.realpath(sys.base_prefix),
             "LOG_FILTER": LOG_FILTER,
             "LOG_KEEP_BYTES": str(LOG_KEEP_BYTES),
             "BOX_ENV": " ".join(shlex.quote(f"{k}={v}") for k, v in box_env.items()),
