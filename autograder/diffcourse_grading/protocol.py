@@ -98,9 +98,12 @@ def recv_message(
 
 
 def _tensor_bytes(t: torch.Tensor) -> bytes:
-    flat = t.detach().to("cpu").contiguous().reshape(-1)
-    if flat.numel() == 0:
+    if t.numel() == 0:
         return b""
+    # A fresh buffer with stride 1: `.contiguous()` keeps the 0 stride of an expanded
+    # tensor of one element (torch ignores strides of size-1 dims), and viewing that as
+    # bytes fails.
+    flat = torch.empty(t.numel(), dtype=t.dtype).copy_(t.detach().to("cpu").reshape(-1))
     return flat.view(torch.uint8).numpy().tobytes()
 
 

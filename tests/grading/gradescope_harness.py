@@ -179,11 +179,10 @@ mount -t proc proc "$R/proc"
 mount --bind "$S/disk/tmp" "$R/tmp"
 mount --bind "$S/disk/autograder" "$R/autograder"
 mount --bind "$S/disk/root" "$R/root"
-case $PYTHON_HOME in  # the interpreter the staff venv links to, when it lives in root's home
-  /root/*)
-    mkdir -p "$R$PYTHON_HOME"; mount --rbind "$PYTHON_HOME" "$R$PYTHON_HOME"
-    mount -o remount,bind,ro "$R$PYTHON_HOME" ;;
-esac
+if [ "${PYTHON_HOME#/root}" != "$PYTHON_HOME" ]; then  # the staff venv's interpreter in root's home
+  mkdir -p "$R$PYTHON_HOME"; mount --rbind "$PYTHON_HOME" "$R$PYTHON_HOME"
+  mount -o remount,bind,ro "$R$PYTHON_HOME"
+fi
 cp "$S/mamba" "$R/root/miniforge3/bin/mamba"
 chmod +x "$R/root/miniforge3/bin/mamba"
 . "$S/prepare.sh"

@@ -72,6 +72,8 @@ def same(x, y) -> bool:
         torch.tensor([1, -2], dtype=torch.int64),
         torch.randn(2, 3, generator=torch.Generator().manual_seed(0)).to(torch.bfloat16),
         torch.randn(2, 2).t(),  # not contiguous
+        torch.tensor(3.0, dtype=torch.float64).expand(1, 1),  # stride 0, yet "contiguous"
+        torch.zeros(1, 2).expand(4, 2),  # expanded (stride 0 on the batch axis)
         torch.ones(3, requires_grad=True),
         np.arange(6, dtype=np.int16).reshape(2, 3),
         np.float32(2.5),

@@ -17,9 +17,11 @@ import pytest
 from diffcourse.course import REPO_ROOT
 
 # Folders that exist on one person's machine only. /tmp and /usr are fine: they are
-# the same everywhere.
+# the same everywhere, and so is /root/miniforge3/, where Otter's setup.sh installs
+# Miniforge on every Gradescope image (a contract of Gradescope's layout, like /autograder).
 MACHINE_FOLDER = re.compile(
-    r"(?<![\w.~-])(/work/|/root/|/home/[A-Za-z_][\w.-]*/|/Users/[\w.-]+/|[A-Za-z]:\\Users\\)"
+    r"(?<![\w.~-])(/work/|/root/(?!miniforge3/)|/home/[A-Za-z_][\w.-]*/|/Users/[\w.-]+/"
+    r"|[A-Za-z]:\\Users\\)"
 )
 
 
@@ -41,6 +43,7 @@ def tracked_files() -> list[str]:
         ("open /Users/ada/ps1.ipynb", True),
         (r"C:\Users\ada\ps1", True),
         ("/root/.cache/pip", True),
+        ("export PATH=/root/miniforge3/bin:$PATH", False),
         ("python -m x --out /tmp/graded", False),
         ("https://example.org/work/today", False),
         ("a framework/work/flow", False),
