@@ -9,13 +9,13 @@ will grade it by hand.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from diffcourse.grading_batch.engines import ENGINE_FAILURE_CODES, Limits, RunResult
+from diffcourse.release.grade import points_of_test_file
 
 OUTCOMES = ("graded", "review", "timeout", "memory", "crashed", "engine-error", "no-files")
 
@@ -33,14 +33,7 @@ def source_questions(source: Path) -> dict[str, float]:
     """Question -> points, from the Otter test files of an unpacked autograder zip."""
     questions = {}
     for path in sorted((Path(source) / "tests").glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "test":
-                test = ast.literal_eval(node.value)
-                points = test.get("points", 1)
-                if isinstance(points, list):
-                    points = sum(points)
-                questions[test["name"]] = float(1 if points is None else points)
+        questions.update(points_of_test_file(path.read_text(encoding="utf-8")))
     return questions
 
 

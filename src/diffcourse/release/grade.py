@@ -58,21 +58,26 @@ class GradeOutcome:
         return sum(p for _, p in self.scores.values())
 
 
+def points_of_test_file(text: str) -> dict[str, float]:
+    """Question -> points of one Otter test file (tests/<q>.py), read without running it."""
+    questions = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "test":
+            test = ast.literal_eval(node.value)
+            points = test.get("points", 1)
+            if isinstance(points, list):
+                points = sum(points)
+            questions[test["name"]] = float(points if points is not None else 1)
+    return questions
+
+
 def zip_questions(zip_path: Path) -> dict[str, float]:
     """Question -> points, read from the test files inside an autograder zip."""
     questions = {}
     with zipfile.ZipFile(zip_path) as zf:
         for name in sorted(zf.namelist()):
-            if not (name.startswith("tests/") and name.endswith(".py")):
-                continue
-            tree = ast.parse(zf.read(name).decode("utf-8"))
-            for node in tree.body:
-                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "test":
-                    test = ast.literal_eval(node.value)
-                    points = test.get("points", 1)
-                    if isinstance(points, list):
-                        points = sum(points)
-                    questions[test["name"]] = float(points if points is not None else 1)
+            if name.startswith("tests/") and name.endswith(".py"):
+                questions.update(points_of_test_file(zf.read(name).decode("utf-8")))
     return questions
 
 
