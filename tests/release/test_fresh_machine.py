@@ -19,9 +19,18 @@ from diffcourse.course import REPO_ROOT
 # Folders that exist on one person's machine only. /tmp and /usr are fine: they are
 # the same everywhere, and so is /root/miniforge3/, where Otter's setup.sh installs
 # Miniforge on every Gradescope image (a contract of Gradescope's layout, like /autograder).
+# The folder this checkout sits in, derived at run time (a scratch workspace on the
+# development machine, a CI runner's folder elsewhere), plus the home folders of any machine.
+CHECKOUT_PARENT = REPO_ROOT.resolve().parent
+_PARENT = (
+    re.escape(str(CHECKOUT_PARENT).rstrip("/")) + "/"
+    if CHECKOUT_PARENT.parent != CHECKOUT_PARENT
+    else ""
+)
 MACHINE_FOLDER = re.compile(
-    r"(?<![\w.~-])(/work/|/root/(?!miniforge3/)|/home/[A-Za-z_][\w.-]*/|/Users/[\w.-]+/"
-    r"|[A-Za-z]:\\Users\\)"
+    r"(?<![\w.~-])("
+    + (_PARENT + "|" if _PARENT and not _PARENT.startswith(("/tmp", "/usr")) else "")
+    + r"/root/(?!miniforge3/)|/home/[A-Za-z_][\w.-]*/|/Users/[\w.-]+/|[A-Za-z]:\\Users\\)"
 )
 
 
@@ -37,8 +46,8 @@ def tracked_files() -> list[str]:
 @pytest.mark.parametrize(
     ("text", "found"),
     [
-        ("see /work/shared/notes/otter.md", True),
-        ("-e /work/main", True),
+        ("cd /home/ada/shared/notes", True),
+        ("-e /root/checkout", True),
         ("cd /home/ada/course", True),
         ("open /Users/ada/ps1.ipynb", True),
         (r"C:\Users\ada\ps1", True),
