@@ -47,17 +47,17 @@ browser-deps: ## Install Debian's headless Chromium for the browser tests
 
 .PHONY: release
 release: $(STAMP) node-deps ## Build and prove the whole release into dist/ (the main job)
-	$(PY) -m diffcourse.release build --all
-	$(PY) -m diffcourse.release wheel --when-allowed
+	$(PY) -m diffcourse_staff.release build --all
+	$(PY) -m diffcourse_staff.release wheel --when-allowed
 	$(MAKE) --no-print-directory site
 
 .PHONY: wheel
 wheel: $(STAMP) ## Build the library wheel into dist/library (refused while a set it answers is open)
-	$(PY) -m diffcourse.release wheel
+	$(PY) -m diffcourse_staff.release wheel
 
 .PHONY: student
 student: $(STAMP) ## Build the student notebooks and zips of every assignment
-	$(PY) -m diffcourse.release build --all --no-gates
+	$(PY) -m diffcourse_staff.release build --all --no-gates
 
 .PHONY: autograder
 autograder: student ## Build the Gradescope autograder zips (same build as student)
@@ -65,19 +65,19 @@ autograder: student ## Build the Gradescope autograder zips (same build as stude
 .PHONY: assignment
 assignment: $(STAMP) ## Build and prove one assignment alone: make assignment A=ps1
 	@test -n "$(A)" || { echo "usage: make assignment A=<id from course.yml>"; exit 2; }
-	$(PY) -m diffcourse.release build --only $(A)
+	$(PY) -m diffcourse_staff.release build --only $(A)
 
 .PHONY: check-course
 check-course: $(STAMP) ## Validate course.yml
-	$(PY) -m diffcourse.course
+	$(PY) -m diffcourse_staff.course
 
 .PHONY: figures
 figures: $(STAMP) ## Regenerate the site's figures and animations (only those whose inputs changed)
-	$(PY) -m diffcourse.site.figures
+	$(PY) -m diffcourse_staff.site.figures
 
 .PHONY: site
 site: $(STAMP) node-deps figures ## Build the course site into dist/site (mkdocs --strict) and scan it for leaks
-	@$(PY) -m diffcourse.site.library $(SITE_DATES)
+	@$(PY) -m diffcourse_staff.site.library $(SITE_DATES)
 	@$(MAKE) --no-print-directory $(SITE_INDEX)
 
 # The site is rebuilt only when one of its inputs is newer than its index page. A
@@ -89,10 +89,10 @@ SITE_DATES  := build/site-dates.txt
 SITE_INPUTS  = mkdocs.yml course.yml package-lock.json $(wildcard $(DIST)/*/*-student.zip) \
   $(SITE_DATES) $(wildcard $(DIST)/library/*.whl) \
   $(wildcard $(DIST)/*/grading-report.json) \
-  $(shell find site lectures mini_projects src/diffcourse build/figures -type f -not -path '*/__pycache__/*' 2>/dev/null)
+  $(shell find site lectures mini_projects src/diffcourse src/diffcourse_staff build/figures -type f -not -path '*/__pycache__/*' 2>/dev/null)
 $(SITE_INDEX): $(SITE_INPUTS)
-	$(PY) -m diffcourse.site.build
-	$(PY) -m diffcourse.release check-site
+	$(PY) -m diffcourse_staff.site.build
+	$(PY) -m diffcourse_staff.release check-site
 	@touch $@
 
 .PHONY: serve
@@ -100,14 +100,14 @@ serve: $(STAMP) node-deps figures ## Preview the site with live reload on http:/
 	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
 
 # Final grades: `make grades` reads the Gradescope exports in GRADES (git-ignored; layout
-# in src/diffcourse/grades/inputs.py and the staff guide) and writes GRADES/out.
+# in src/diffcourse_staff/grades/inputs.py and the staff guide) and writes GRADES/out.
 GRADES ?= grades
 COURSE ?= course.yml
 WHAT_IF ?=
 
 .PHONY: grades
 grades: $(STAMP) ## Final grades from Gradescope exports in grades/ (GRADES=dir COURSE=file WHAT_IF="ps3:written=max")
-	$(PY) -m diffcourse.grades --course $(COURSE) --inputs $(GRADES) $(if $(WHAT_IF),--what-if "$(WHAT_IF)")
+	$(PY) -m diffcourse_staff.grades --course $(COURSE) --inputs $(GRADES) $(if $(WHAT_IF),--what-if "$(WHAT_IF)")
 
 # ---------------------------------------------------------------- mini project
 TRACK ?=
@@ -116,11 +116,11 @@ DEST  ?=
 .PHONY: project-starter
 project-starter: $(STAMP) ## Copy a mini-project starter: make project-starter TRACK=custom-data DEST=../my-project
 	@test -n "$(TRACK)" -a -n "$(DEST)" || { echo "usage: make project-starter TRACK=custom-data|pretrained DEST=folder"; exit 2; }
-	$(PY) -m diffcourse.projects starter $(TRACK) $(DEST)
+	$(PY) -m diffcourse_staff.projects starter $(TRACK) $(DEST)
 
 .PHONY: project-rubric
 project-rubric: $(STAMP) ## Print the mini-project rubric as text to type into Gradescope
-	@$(PY) -m diffcourse.projects rubric --gradescope
+	@$(PY) -m diffcourse_staff.projects rubric --gradescope
 
 .PHONY: checkpoints
 checkpoints: $(STAMP) ## Retrain the pretrained digits model and rewrite its model card
@@ -141,12 +141,12 @@ container-deps: ## Install podman, runc, debootstrap and bubblewrap from Debian 
 
 .PHONY: grading-image
 grading-image: $(STAMP) container-deps ## Build the grading image once per term: make grading-image [FLAVOUR=cpu|gpu]
-	$(PY) -m diffcourse.grading_batch.image --flavour $(FLAVOUR) $(if $(ENGINE),--engine $(ENGINE))
+	$(PY) -m diffcourse_staff.grading_batch.image --flavour $(FLAVOUR) $(if $(ENGINE),--engine $(ENGINE))
 
 .PHONY: grade-all
 grade-all: $(STAMP) ## Grade a class: make grade-all A=ps3 SUBMISSIONS=export.zip [WORKERS=2] [ENGINE=podman|docker|local]
 	@test -n "$(A)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade-all A=<id> SUBMISSIONS=<export zip or folder>"; exit 2; }
-	$(PY) -m diffcourse.grading_batch grade --assignment $(A) --submissions $(SUBMISSIONS) \
+	$(PY) -m diffcourse_staff.grading_batch grade --assignment $(A) --submissions $(SUBMISSIONS) \
 	  --workers $(WORKERS) $(if $(ENGINE),--engine $(ENGINE))
 
 # ---------------------------------------------------------------- checks

@@ -3,7 +3,7 @@
 Writes a synthetic term into a temporary folder (a course file with 10 assignments of two
 Gradescope parts each, drops, no-late work and a hard limit; 20 "Download Grades" CSVs
 of 1,000 rows with about a third of the submissions late; participation; extensions)
-and times `python -m diffcourse.grades` on it in-process, stage by stage: reading and
+and times `python -m diffcourse_staff.grades` on it in-process, stage by stage: reading and
 checking the inputs, grading (free-day placement included), writing every output
 (1,000 Markdown reports and their HTML, the summary and its PNG).
 
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import yaml
 
-from diffcourse.course import load_course
-from diffcourse.grades.engine import Grader
-from diffcourse.grades.inputs import read_inputs
-from diffcourse.grades.reports import to_html, write_all
+from diffcourse_staff.course import load_course
+from diffcourse_staff.grades.engine import Grader
+from diffcourse_staff.grades.inputs import read_inputs
+from diffcourse_staff.grades.reports import to_html, write_all
 
 ASSIGNMENTS = 10
 

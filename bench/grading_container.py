@@ -23,10 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from diffcourse.course import REPO_ROOT
-from diffcourse.grading_batch.batch import BatchConfig, grade_all, unpack_autograder
-from diffcourse.grading_batch.engines import GRADE_ONE, ContainerEngine, Job, Limits
-from diffcourse.grading_batch.image import image_exists, image_tag
+from diffcourse_staff.course import REPO_ROOT
+from diffcourse_staff.grading_batch.batch import BatchConfig, grade_all, unpack_autograder
+from diffcourse_staff.grading_batch.engines import GRADE_ONE, ContainerEngine, Job, Limits
+from diffcourse_staff.grading_batch.image import image_exists, image_tag
 
 
 def reference_notebook(aid: str) -> Path:

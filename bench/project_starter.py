@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from diffcourse.projects.starter import copy_starter
+from diffcourse_staff.projects.starter import copy_starter
 
 
 def _cpu() -> float:

@@ -38,7 +38,7 @@ def fixture_course(root: Path) -> Path:
 
 
 def build(course: Path, dist: Path) -> tuple[float, str]:
-    cmd = [sys.executable, "-m", "diffcourse.release", "build", "--all"]
+    cmd = [sys.executable, "-m", "diffcourse_staff.release", "build", "--all"]
     cmd += ["--course", str(course), "--dist", str(dist)]
     t = time.monotonic()
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
@@ -56,7 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--course", default=str(REPO / "course.yml"))
     args = parser.parse_args()
-    from diffcourse.course import CourseFileError, load_course
+    from diffcourse_staff.course import CourseFileError, load_course
 
     tmp = Path(tempfile.mkdtemp(prefix="release-bench-"))
     try:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import torch
 
-from diffcourse.site import FIGURES_DIR, site_course, student_zip
-from diffcourse.site.build import build
-from diffcourse.site.figures import make_figures
+from diffcourse_staff.site import FIGURES_DIR, site_course, student_zip
+from diffcourse_staff.site.build import build
+from diffcourse_staff.site.figures import make_figures
 
 
 def main() -> int:

@@ -2,7 +2,7 @@
 
     python grade_shard.py --data /data --index $JOB_COMPLETION_INDEX --count N [--timeout S]
 
-/data is the shared volume prepared by `python -m diffcourse.grading_batch k8s-prepare`:
+/data is the shared volume prepared by `python -m diffcourse_staff.grading_batch k8s-prepare`:
 submissions.json (key and path of every submission), autograder/source/,
 autograder.zip and the submissions. This pod grades every count-th submission
 starting at `index`, each in a fresh grade_one.py process tree under a wall-clock

@@ -1,9 +1,9 @@
-"""diffcourse: the course's own code.
+"""diffcourse: the course's diffusion library, the package students receive.
 
-The diffusion library (schedules, forward process, samplers, scores, control,
-models, data, training, metrics, animations) lives in the top-level modules;
-`diffcourse.release` builds and proves the course release; `diffcourse.site`
-feeds the MkDocs site from the course file.
+Schedules, forward process, samplers, scores, control, models, data, training,
+metrics and animations. It imports nothing from the staff tooling
+(`diffcourse_staff`: course file, release, site, grading, grades), which never
+ships to students.
 """
 
 __version__ = "0.1.0"

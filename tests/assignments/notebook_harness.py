@@ -1,7 +1,7 @@
 """Run a problem set's own test cells against chosen answers, the way Otter runs them.
 
 The source notebook (assignments/<ps>/<ps>.ipynb, Otter's assign format) is read by
-the release pipeline's own reader (diffcourse.release.notebook), so these tests see
+the release pipeline's own reader (diffcourse_staff.release.notebook), so these tests see
 the same questions, solution cells and hidden flags (Otter's rule) that the release
 builds. A namespace is built the way a student's kernel holds it: the notebook's
 imports, optionally some given helper cells, then the reference solution of every
@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from otter.assign.solutions import replace_solutions
 
-from diffcourse.release.notebook import read_source_notebook
+from diffcourse_staff.release.notebook import read_source_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 QUALITY_MARK = "load_digits_model"  # test cells that load the real model (ps3)

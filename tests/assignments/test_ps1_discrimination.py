@@ -21,7 +21,7 @@ from notebook_harness import blank, defined_functions, folder, namespace, parse,
 from ps1_variants.bugs import BUGS, WEAKNESS
 from ps1_variants.correct import CORRECT
 
-from diffcourse.course import CourseFileError, load_course
+from diffcourse_staff.course import CourseFileError, load_course
 
 NB = parse("ps1")
 AUTOGRADED = NB.autograded

@@ -16,7 +16,7 @@ from notebook_harness import defined_functions, namespace, parse, run_test, with
 from ps2_variants.bugs import BUGS, WEAKNESS
 from ps2_variants.correct import CORRECT
 
-from diffcourse.course import CourseFileError, load_course
+from diffcourse_staff.course import CourseFileError, load_course
 
 NB = parse("ps2")
 QUESTIONS = NB.questions

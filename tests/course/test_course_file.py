@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from diffcourse.course import DEFAULT_COURSE_FILE, CourseFileError, load_course
+from diffcourse_staff.course import DEFAULT_COURSE_FILE, CourseFileError, load_course
 
 
 def _valid_course(root: Path) -> dict:

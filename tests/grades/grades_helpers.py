@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from diffcourse.grades.cli import main
+from diffcourse_staff.grades.cli import main
 
 SCHEMES = Path(__file__).parent / "schemes"
 

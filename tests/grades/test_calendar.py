@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 from grades_helpers import SCHEMES
 
-from diffcourse.course import DEFAULT_COURSE_FILE, load_course
-from diffcourse.grades.ics import calendar_bytes
+from diffcourse_staff.course import DEFAULT_COURSE_FILE, load_course
+from diffcourse_staff.grades.ics import calendar_bytes
 
 
 def events(course):

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from grades_helpers import SCHEMES
 
-from diffcourse.course import DEFAULT_COURSE_FILE, CourseFileError, load_course
+from diffcourse_staff.course import DEFAULT_COURSE_FILE, CourseFileError, load_course
 
 BASE = yaml.safe_load((SCHEMES / "weighted_5_5_45_45" / "course.yml").read_text())
 BANDS = yaml.safe_load((SCHEMES / "pass_distinction_fail" / "course.yml").read_text())

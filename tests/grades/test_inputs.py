@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from grades_helpers import copy_scheme, final_grades, run_grades
 
-from diffcourse.course import load_course
-from diffcourse.grades.errors import GradesInputError
-from diffcourse.grades.inputs import read_inputs
-from diffcourse.grades.lateness import late_units, parse_lateness
+from diffcourse_staff.course import load_course
+from diffcourse_staff.grades.errors import GradesInputError
+from diffcourse_staff.grades.inputs import read_inputs
+from diffcourse_staff.grades.lateness import late_units, parse_lateness
 
 WEIGHTED = "weighted_5_5_45_45"
 

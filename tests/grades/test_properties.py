@@ -19,10 +19,10 @@ from grades_helpers import scheme_course
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diffcourse.course import load_course
-from diffcourse.grades.allocation import knapsack
-from diffcourse.grades.engine import Grader
-from diffcourse.grades.inputs import Extension, PartScore, read_inputs
+from diffcourse_staff.course import load_course
+from diffcourse_staff.grades.allocation import knapsack
+from diffcourse_staff.grades.engine import Grader
+from diffcourse_staff.grades.inputs import Extension, PartScore, read_inputs
 
 SCHEMES = ("weighted_5_5_45_45", "pass_distinction_fail")
 DAY = 86400

@@ -1,4 +1,4 @@
-"""`python -m diffcourse.grades` on the three example schemes gives the grades worked out by hand.
+"""`python -m diffcourse_staff.grades` on the three example schemes gives the hand-worked grades.
 
 Each expected value below is computed in its comment from the synthetic exports in
 tests/grades/schemes/<scheme>/inputs (all names and SIDs invented).

@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 from grades_helpers import SCHEMES
 
-from diffcourse.course import REPO_ROOT, load_course
-from diffcourse.site.pages import MacroError, PageContext, expand_macros
+from diffcourse_staff.course import REPO_ROOT, load_course
+from diffcourse_staff.site.pages import MacroError, PageContext, expand_macros
 
 
 def render(course, text, page="syllabus.md", uris=("calendar.ics",)):

@@ -13,7 +13,7 @@ later, since a process the submission left behind can still rewrite it; then the
 namespace ends and every such process dies with it, as when Gradescope discards
 a container.
 
-`grade_local` runs `python -m diffcourse.release grade ZIP SUBMISSION` in the
+`grade_local` runs `python -m diffcourse_staff.release grade ZIP SUBMISSION` in the
 same kind of box, so hostile submissions cannot harm this shared machine either.
 
 The box's limits stand in for Gradescope's container: memory (768 MB by default,
@@ -392,7 +392,7 @@ def grade_local(
     limits: Limits = Limits(memory_mb=3072),
     guard_seconds: float | None = None,
 ) -> BoxRun:
-    """Grade with `python -m diffcourse.release grade ZIP SUBMISSION` (the staff's local path).
+    """Grade with `python -m diffcourse_staff.release grade ZIP SUBMISSION` (staff's local path).
 
     The box is only a safety net for this shared machine: its memory limit is well above
     what grading needs, so the limits under test are the grader's own.
@@ -406,7 +406,7 @@ def grade_local(
     guard = f" --guard-seconds {guard_seconds:g}" if guard_seconds else ""
     command = (
         "cd /tmp && "
-        f"{shlex.quote(str(_venv_bin() / 'python'))} -m diffcourse.release grade "
+        f"{shlex.quote(str(_venv_bin() / 'python'))} -m diffcourse_staff.release grade "
         f"/tmp/zip/autograder.zip /tmp/in/{shlex.quote(name)} --out /tmp/grading-output{guard}"
     )
     # the staff command runs from the caller's checkout (PYTHONPATH may point at another)

@@ -10,11 +10,16 @@ import pandas as pd
 import pytest
 from export_fixture import GRADES_CSV, write_export
 
-from diffcourse.grading_batch import engines
-from diffcourse.grading_batch.journal import Journal, JournalError
-from diffcourse.grading_batch.outcome import Summary, classify, review_reason, source_questions
-from diffcourse.grading_batch.outputs import write_report
-from diffcourse.grading_batch.submissions import SubmissionsError, load_submissions
+from diffcourse_staff.grading_batch import engines
+from diffcourse_staff.grading_batch.journal import Journal, JournalError
+from diffcourse_staff.grading_batch.outcome import (
+    Summary,
+    classify,
+    review_reason,
+    source_questions,
+)
+from diffcourse_staff.grading_batch.outputs import write_report
+from diffcourse_staff.grading_batch.submissions import SubmissionsError, load_submissions
 
 
 def _notebook(path: Path) -> Path:

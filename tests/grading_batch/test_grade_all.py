@@ -24,8 +24,8 @@ import pytest
 from export_fixture import write_export
 from mixed_batch import EXPECTED_OTTER, HOSTILE
 
-from diffcourse.grading_batch.cli import main as cli
-from diffcourse.grading_batch.engines import memory_group_available
+from diffcourse_staff.grading_batch.cli import main as cli
+from diffcourse_staff.grading_batch.engines import memory_group_available
 
 pytestmark = pytest.mark.skipif(
     not shutil.which("bwrap") or os.geteuid() != 0,
@@ -127,7 +127,7 @@ def test_mixed_batch_through_the_local_sandbox_with_the_runner(fx1, mixed_batch,
 def cpu_image():
     if not shutil.which("podman"):
         pytest.skip("podman is not installed (make container-deps)")
-    from diffcourse.grading_batch.image import build_image
+    from diffcourse_staff.grading_batch.image import build_image
 
     return build_image("cpu", "podman")
 
@@ -151,7 +151,7 @@ def test_a_killed_run_resumes_without_regrading(fx1, mixed_batch, tmp_path):
         for i in range(2):
             shutil.copy(mixed_batch[kind], subs / f"{kind}{i}.ipynb")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "diffcourse.grading_batch", "grade", "--assignment", "fx1"]
+    cmd = [sys.executable, "-m", "diffcourse_staff.grading_batch", "grade", "--assignment", "fx1"]
     cmd += ["--autograder", str(zip_path), "--submissions", str(subs), "--out", str(out)]
     cmd += ["--engine", "local", "--workers", "2", "--no-progress"]
     proc = subprocess.Popen(cmd, start_new_session=True, stderr=subprocess.DEVNULL)

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 import yaml
 
-from diffcourse.grading_batch import k8s
-from diffcourse.grading_batch.engines import Limits
+from diffcourse_staff.grading_batch import k8s
+from diffcourse_staff.grading_batch.engines import Limits
 
 
 def _docs(**kw):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from diffcourse.projects.starter import copy_starter
+from diffcourse_staff.projects.starter import copy_starter
 
 
 def run_make(folder: Path, target: str = "reproduce", timeout: float = 300):

@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
-from diffcourse.projects.__main__ import main
-from diffcourse.projects.report import build_report
-from diffcourse.projects.starter import TEMPLATE
+from diffcourse_staff.projects.__main__ import main
+from diffcourse_staff.projects.report import build_report
+from diffcourse_staff.projects.starter import TEMPLATE
 
 
 def test_check_validates_every_data_file(capsys):

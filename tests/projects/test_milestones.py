@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import yaml
 
-from diffcourse.course import CourseFileError, load_course
+from diffcourse_staff.course import CourseFileError, load_course
 from tests.course.test_course_file import _valid_course
 
 MILESTONES = [

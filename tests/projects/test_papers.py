@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from diffcourse.course import REPO_ROOT, load_course
-from diffcourse.projects.data import load_papers
-from diffcourse.projects.papers import (
+from diffcourse_staff.course import REPO_ROOT, load_course
+from diffcourse_staff.projects.data import load_papers
+from diffcourse_staff.projects.papers import (
     PreferenceError,
     assign,
     assign_from_csv,

@@ -7,15 +7,15 @@ import re
 import pytest
 import yaml
 
-from diffcourse.course import load_course
-from diffcourse.projects.data import (
+from diffcourse_staff.course import load_course
+from diffcourse_staff.projects.data import (
     IDEAS_FILE,
     RUBRIC_FILE,
     ProjectDataError,
     load_ideas,
     load_rubric,
 )
-from diffcourse.projects.rubric import gradescope_text, rubric_markdown
+from diffcourse_staff.projects.rubric import gradescope_text, rubric_markdown
 
 
 @pytest.fixture(scope="module")

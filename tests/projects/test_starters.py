@@ -9,8 +9,8 @@ import sys
 import pytest
 import torch
 
-from diffcourse.projects.reproduce import check_project
-from diffcourse.projects.starter import copy_starter, tracks
+from diffcourse_staff.projects.reproduce import check_project
+from diffcourse_staff.projects.starter import copy_starter, tracks
 from tests.projects.conftest import edit_yaml, run_make
 
 

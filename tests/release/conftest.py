@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from diffcourse.course import load_course
-from diffcourse.release import BuildOptions, build_assignment
+from diffcourse_staff.course import load_course
+from diffcourse_staff.release import BuildOptions, build_assignment
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import nbformat
 
-from diffcourse.course import DEFAULT_COURSE_FILE, REPO_ROOT, load_course
-from diffcourse.release import BuildOptions, build_assignment
+from diffcourse_staff.course import DEFAULT_COURSE_FILE, REPO_ROOT, load_course
+from diffcourse_staff.release import BuildOptions, build_assignment
 
 COURSE = load_course(DEFAULT_COURSE_FILE)
 DIST, BUILD = REPO_ROOT / "dist", REPO_ROOT / "build"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from diffcourse.course import DEFAULT_COURSE_FILE, REPO_ROOT, load_course
-from diffcourse.release import BuildOptions, ReleaseError, build_assignment
+from diffcourse_staff.course import DEFAULT_COURSE_FILE, REPO_ROOT, load_course
+from diffcourse_staff.release import BuildOptions, ReleaseError, build_assignment
 
 COURSE = load_course(DEFAULT_COURSE_FILE)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from diffcourse.course import REPO_ROOT
+from diffcourse_staff.course import REPO_ROOT
 
 # Folders that exist on one person's machine only. /tmp and /usr are fine: they are
 # the same everywhere, and so is /root/miniforge3/, where Otter's setup.sh installs

@@ -13,9 +13,9 @@ import zipfile
 
 import pytest
 
-from diffcourse.course import Assignment
-from diffcourse.release import ReleaseError, check_site, grade_submission
-from diffcourse.release.gates import gate_environment, gate_plugin
+from diffcourse_staff.course import Assignment
+from diffcourse_staff.release import ReleaseError, check_site, grade_submission
+from diffcourse_staff.release.gates import gate_environment, gate_plugin
 from tests.release.conftest import REPO, cell_index, edit_notebook, new_cell, replace_in_cell
 
 SOLUTION_LINE = "scaled_values = np.asarray(x, dtype=float) * a"
@@ -114,7 +114,7 @@ def test_no_change_rebuild_is_quick_and_runs_nothing(good_build):
 
 def test_cli_reuses_the_stamps_and_reports_errors(good_build, tmp_path):
     fc, _ = good_build
-    cmd = [sys.executable, "-m", "diffcourse.release", "build", "--only", "fx1"]
+    cmd = [sys.executable, "-m", "diffcourse_staff.release", "build", "--only", "fx1"]
     args = ["--course", str(fc.root / "course.yml"), "--dist", str(fc.dist), "--solutions"]
     out = subprocess.run(cmd + args, capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr
@@ -291,8 +291,8 @@ def test_a_hint_marked_as_given_is_not_a_leak(fixture_course):
 
     edit_notebook(fixture_course.notebooks["fx1"], edit)
     fixture_course.build_one("fx1", gates=False)
-    from diffcourse.release import leaks
-    from diffcourse.release.notebook import read_source_notebook
+    from diffcourse_staff.release import leaks
+    from diffcourse_staff.release.notebook import read_source_notebook
 
     src = read_source_notebook(fixture_course.notebooks["fx1"])
     assert leaks.scan([fixture_course.dist / "fx1" / "student"], [src]) == []
@@ -330,7 +330,7 @@ def test_only_the_edited_assignment_is_rebuilt(tmp_path):
 
     fc = FixtureCourse(tmp_path, ids=("fx1", "fx2"))
     course = fc.course
-    from diffcourse.release.cli import build_course
+    from diffcourse_staff.release.cli import build_course
 
     first = build_course(course, None, fc.options(gates=False))
     assert [r.rebuilt for r in first] == [True, True]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from diffcourse.release import ReleaseError
-from diffcourse.release.lint import lint_notebook
+from diffcourse_staff.release import ReleaseError
+from diffcourse_staff.release.lint import lint_notebook
 from tests.release.conftest import cell_index, edit_notebook, new_cell, replace_in_cell
 
 

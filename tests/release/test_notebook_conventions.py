@@ -15,9 +15,9 @@ import nbformat
 import pytest
 from student_paths import COURSE, built
 
-from diffcourse.release.build import notebook_path
-from diffcourse.release.notebook import read_source_notebook
-from diffcourse.release.student_cells import SETUP_MARKER, SUBMIT_MARKER
+from diffcourse_staff.release.build import notebook_path
+from diffcourse_staff.release.notebook import read_source_notebook
+from diffcourse_staff.release.student_cells import SETUP_MARKER, SUBMIT_MARKER
 
 SETS = [a.id for a in COURSE.notebook_assignments]
 ROW = re.compile(r"^\|\s*\d+\s*\|[^|]*\|([^|]*)\|\s*(\d+)\s*\|\s*$")

@@ -9,11 +9,11 @@ import zipfile
 
 import pytest
 
-from diffcourse.course import load_course
-from diffcourse.release.build import notebook_path
-from diffcourse.release.cli import check_site
-from diffcourse.release.leaks import needles
-from diffcourse.release.notebook import read_source_notebook
+from diffcourse_staff.course import load_course
+from diffcourse_staff.release.build import notebook_path
+from diffcourse_staff.release.cli import check_site
+from diffcourse_staff.release.leaks import needles
+from diffcourse_staff.release.notebook import read_source_notebook
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 Laptop: the assignment page's commands in a fresh virtual environment made in the
 unzipped student folder, the notebook executed with the reference answers filled
 in, `grader.export`, and that export graded by the autograder zip through
-`python -m diffcourse.release grade` to full marks; the blank notebook grades to
+`python -m diffcourse_staff.release grade` to full marks; the blank notebook grades to
 zero with messages that name the question. What is not exercised: downloading
 the packages. The fresh venv sees the staff environment's packages through a .pth
 file and `pip install -r requirements.txt` runs with `--no-index`, so it proves
@@ -39,7 +39,7 @@ import pytest
 from nbclient import NotebookClient
 from student_paths import COURSE, answered, built, results, unzip_student
 
-from diffcourse.site.pages import download_uri
+from diffcourse_staff.site.pages import download_uri
 
 pytestmark = pytest.mark.e2e
 LAPTOP_SET = "ps2"  # the quickest to execute and grade; every set shares the cells tested
@@ -76,7 +76,7 @@ def fresh_venv(folder: Path) -> Path:
 
 def grade(aid: str, submission: Path, out: Path) -> dict[str, dict]:
     zip_path = built(aid) / f"{aid}-autograder.zip"
-    cmd = [sys.executable, "-m", "diffcourse.release", "grade", zip_path, submission]
+    cmd = [sys.executable, "-m", "diffcourse_staff.release", "grade", zip_path, submission]
     _run([*cmd, "--out", out], submission.parent)
     return results(out)
 

@@ -1,7 +1,7 @@
 """Shared fixtures of the site tests: one built site per session, served on 127.0.0.1.
 
-The site is built into a temporary folder by `diffcourse.site.build` after the
-figures are made (`diffcourse.site.figures`, cached in build/figures, so only stale
+The site is built into a temporary folder by `diffcourse_staff.site.build` after the
+figures are made (`diffcourse_staff.site.figures`, cached in build/figures, so only stale
 figures are redone). When the release has not built the student zips yet, the build
 uses --stub-downloads (download links become a notice), so these tests never depend
 on the release build. Set DIFFCOURSE_TEST_SITE=<folder> to test an already built site.
@@ -19,9 +19,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from diffcourse.site import site_course, student_zip
-from diffcourse.site.build import build
-from diffcourse.site.figures import make_figures
+from diffcourse_staff.site import site_course, student_zip
+from diffcourse_staff.site.build import build
+from diffcourse_staff.site.figures import make_figures
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -52,7 +52,7 @@ def site_dir(tmp_path_factory, course, figures_ready) -> Path:
 def future_site(tmp_path_factory, course, figures_ready) -> Path:
     """The site as built a minute after the mini project's release (DIFFCOURSE_NOW): the
     library and the project's downloads are public then."""
-    from diffcourse.site.library import NOW_ENV
+    from diffcourse_staff.site.library import NOW_ENV
 
     release = course.assignment("mini_project").release
     with pytest.MonkeyPatch.context() as mp:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from diffcourse.site import NODE_MODULES
+from diffcourse_staff.site import NODE_MODULES
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from diffcourse.course import REPO_ROOT
-from diffcourse.site.pages import fmt_short
+from diffcourse_staff.course import REPO_ROOT
+from diffcourse_staff.site.pages import fmt_short
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from diffcourse.site.pages import (
+from diffcourse_staff.site.pages import (
     PageContext,
     colab_url,
     download_uri,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from diffcourse.site import figures
+from diffcourse_staff.site import figures
 
 CHEAP = "l02-schedules.png"
 
@@ -39,7 +39,7 @@ def test_unknown_figure_names_are_refused(tmp_path):
 
 
 def test_every_figure_is_used_by_a_page_and_every_used_figure_exists(course):
-    from diffcourse.course import REPO_ROOT
+    from diffcourse_staff.course import REPO_ROOT
 
     text = "".join(p.read_text() for p in (REPO_ROOT / "site").rglob("*.md"))
     text += "".join((course.path.parent / lec.notes).read_text() for lec in course.lectures)

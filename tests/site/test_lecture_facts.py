@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from diffcourse.course import REPO_ROOT
+from diffcourse_staff.course import REPO_ROOT
 
 
 def _notes(name: str) -> str:
@@ -44,7 +44,7 @@ def test_one_euler_step_lands_on_the_mean_in_lecture_12():
     import torch
 
     from diffcourse.flow import flow_sample, gmm_velocity
-    from diffcourse.site.figures import _three_modes
+    from diffcourse_staff.site.figures import _three_modes
 
     text = _notes("12-flow-matching.md")
     assert "a single Euler step of size 1 lands **every** sample on the data mean" in text
@@ -75,7 +75,7 @@ def test_the_audit_findings_of_lecture_17():
 
     from diffcourse.judge import DigitsJudge
     from diffcourse.pretrained import load_digits_model
-    from diffcourse.site.figures import _digits_sample
+    from diffcourse_staff.site.figures import _digits_sample
 
     text = _notes("17-responsible-use.md")
     assert "zeros are generated too rarely and eights too often" in text

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from diffcourse.site.figures import FIGURES
+from diffcourse_staff.site.figures import FIGURES
 
 FIGURE_NAMES = {f.name for f in FIGURES}
 

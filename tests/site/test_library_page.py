@@ -6,9 +6,9 @@ from __future__ import annotations
 import importlib
 import re
 
-from diffcourse.course import REPO_ROOT
-from diffcourse.site.library import library_modules
 from diffcourse.train import build_parser
+from diffcourse_staff.course import REPO_ROOT
+from diffcourse_staff.site.library import library_modules
 
 PAGE = (REPO_ROOT / "site" / "library.md").read_text()
 

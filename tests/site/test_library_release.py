@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from diffcourse.release.cli import check_site
-from diffcourse.site.library import library_state
+from diffcourse_staff.release.cli import check_site
+from diffcourse_staff.site.library import library_state
 
 MINUTE = dt.timedelta(minutes=1)
 

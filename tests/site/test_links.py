@@ -7,7 +7,7 @@ import posixpath
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlparse
 
-from diffcourse.projects.data import load_papers
+from diffcourse_staff.projects.data import load_papers
 
 
 class _Links(HTMLParser):

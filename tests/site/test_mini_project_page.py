@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from diffcourse.projects.data import load_ideas, load_rubric
-from diffcourse.site.pages import fmt_datetime
+from diffcourse_staff.projects.data import load_ideas, load_rubric
+from diffcourse_staff.site.pages import fmt_datetime
 
 pytestmark = pytest.mark.browser
 

@@ -10,8 +10,8 @@ import datetime as dt
 
 import pytest
 
-from diffcourse.site import build as site_build
-from diffcourse.site.pages import (
+from diffcourse_staff.site import build as site_build
+from diffcourse_staff.site.pages import (
     MacroError,
     PageContext,
     download_uri,
@@ -156,7 +156,7 @@ def test_every_lecture_gets_its_date_and_topics(course):
 
 
 def test_build_refuses_to_run_without_the_student_zips(monkeypatch, tmp_path, course):
-    monkeypatch.setattr("diffcourse.site.figures.stale", lambda *a, **k: [])
+    monkeypatch.setattr("diffcourse_staff.site.figures.stale", lambda *a, **k: [])
     monkeypatch.setattr(
         site_build, "student_zip", lambda aid: tmp_path / aid / f"{aid}-student.zip"
     )
@@ -170,7 +170,7 @@ def test_build_refuses_stale_figures(monkeypatch, course):
     class Fig:
         name = "l02-schedules.png"
 
-    monkeypatch.setattr("diffcourse.site.figures.stale", lambda *a, **k: [Fig()])
+    monkeypatch.setattr("diffcourse_staff.site.figures.stale", lambda *a, **k: [Fig()])
     with pytest.raises(site_build.SiteBuildError, match="make figures"):
         site_build.preflight(stub_downloads=True)
 

@@ -32,7 +32,7 @@ RUNNER_ENTRY = "diffcourse_grading.run"
 
 def build_dist(folder: Path, sets: tuple[str, ...] = ("ps1", "ps3")) -> Dist:
     """Build the sets' notebooks, zips and solutions into folder (about 10 s)."""
-    cmd = [sys.executable, "-m", "diffcourse.release", "build", "--no-gates", "--solutions"]
+    cmd = [sys.executable, "-m", "diffcourse_staff.release", "build", "--no-gates", "--solutions"]
     for aid in sets:
         cmd += ["--only", aid]
     cmd += ["--dist", str(folder / "dist"), "--build", str(folder / "build")]

@@ -160,7 +160,7 @@ class Dist:
         return _source(nb["cells"][_defining_cell(nb, function)])
 
     def questions(self, aid: str) -> dict[str, float]:
-        from diffcourse.release.grade import zip_questions
+        from diffcourse_staff.release.grade import zip_questions
 
         return zip_questions(self.zip(aid))
 

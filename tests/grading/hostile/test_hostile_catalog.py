@@ -1,7 +1,7 @@
 """The hostile-submission catalog (catalog.yml), graded as Gradescope grades and locally.
 
 Each case is graded with the built autograder zip twice: in Gradescope's layout
-(gradescope_harness.grade_gradescope) and through `python -m diffcourse.release
+(gradescope_harness.grade_gradescope) and through `python -m diffcourse_staff.release
 grade`. outcome.check_run lists what must hold. `make test` grades a small smoke set
 (SMOKE); every other case is marked slow and runs with `make test-all`.
 

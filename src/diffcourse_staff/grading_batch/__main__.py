@@ -1,0 +1,5 @@
+import sys
+
+from diffcourse_staff.grading_batch.cli import main
+
+sys.exit(main())

@@ -1,0 +1,222 @@
+"""Build the grading image from autograder/container/Containerfile (`make grading-image`).
+
+    python -m diffcourse_staff.grading_batch.image [--flavour cpu|gpu] [--engine podman|docker]
+
+The build context is assembled in a temporary folder: the Containerfile, the
+grading entry point, the runner package and the Gradescope requirements plus
+Otter's own pin. The host's pip settings (`pip config list`: index, extra
+indexes, find-links, constraints, CA bundle) are read here, at build time, and
+passed as PIP_* build arguments; local folders and files they name are bound
+read-only into the build (podman), so that nothing machine-specific is written
+into the Containerfile or the image.
+
+Base image: `--base IMAGE`, or by default, for the CPU flavour on a machine with
+`debootstrap`, a Debian bookworm minbase with python3 made locally (no registry
+needed; cached under .cache/grading-image/ and imported once), else
+debian:bookworm-slim from a registry; for the GPU flavour a CUDA runtime image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from diffcourse_staff.course import REPO_ROOT
+from diffcourse_staff.grading_batch.podman import CACHE, podman_env
+from diffcourse_staff.release.config import GRADESCOPE_REQUIREMENTS, TORCH_VERSION
+
+CONTAINER_DIR = REPO_ROOT / "autograder" / "container"
+RUNNER_DIR = REPO_ROOT / "autograder" / "diffcourse_grading"
+IMAGE_CACHE = CACHE / "grading-image"
+DEFAULT_TAG = "localhost/diffcourse-grading"
+LOCAL_BASE = "localhost/diffcourse-grading-base:bookworm"
+REGISTRY_BASE = "docker.io/library/debian:bookworm-slim"
+# torch 2.13's default CUDA build is for CUDA 13; its wheels carry the CUDA libraries,
+# the base only has to match the driver interface. Not pullable on this project's
+# machines (no registry): set --base to the runtime image your cluster mirrors.
+GPU_BASE = "docker.io/nvidia/cuda:13.0.1-runtime-ubuntu24.04"
+DEBOOTSTRAP_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
+# `pip config list` keys -> the environment variable pip reads for each
+PIP_KEYS = {
+    "index-url": "PIP_INDEX_URL",
+    "extra-index-url": "PIP_EXTRA_INDEX_URL",
+    "find-links": "PIP_FIND_LINKS",
+    "constraint": "PIP_CONSTRAINT",
+    "cert": "PIP_CERT",
+}
+
+
+class ImageBuildError(RuntimeError):
+    pass
+
+
+def image_tag(flavour: str, tag: str = DEFAULT_TAG) -> str:
+    return f"{tag}:{flavour}"
+
+
+def detect_engine(preferred: str | None = None) -> str:
+    """podman where installed (works without a daemon), else docker; --engine forces one."""
+    for name in [preferred] if preferred else ["podman", "docker"]:
+        if shutil.which(name):
+            return name
+    raise ImageBuildError(
+        f"no container engine found ({preferred or 'podman or docker'}); "
+        "install podman (apt-get install podman runc) or docker"
+    )
+
+
+def engine_env(engine: str) -> dict[str, str] | None:
+    return podman_env() if engine == "podman" else None
+
+
+def host_pip_settings(python: str = sys.executable) -> dict[str, str]:
+    """The host's pip settings as PIP_* variables (from `pip config list`)."""
+    out = subprocess.run(
+        [python, "-m", "pip", "config", "list"], capture_output=True, text=True, check=False
+    ).stdout
+    settings: dict[str, str] = {}
+    for line in out.splitlines():
+        m = re.match(r"^([^.=]*)\.([a-z-]+)='(.*)'$", line.strip())
+        if m and m.group(2) in PIP_KEYS and m.group(1) in {"global", "install", ":env:"}:
+            settings[PIP_KEYS[m.group(2)]] = m.group(3)
+    if "PIP_CERT" in settings:
+        settings["SSL_CERT_FILE"] = settings["PIP_CERT"]
+    return settings
+
+
+def local_paths(settings: dict[str, str]) -> list[Path]:
+    """Files and folders of this machine that the pip settings name (to bind into the build)."""
+    paths = []
+    for value in settings.values():
+        for item in value.split():
+            path = Path(item.removeprefix("file://"))
+            if (item.startswith("file://") or item.startswith("/")) and path.exists():
+                # a PEP 503 index folder links to its files with ../../: bind its parent
+                paths.append(path.parent if path.name == "simple" else path)
+    return sorted(set(paths))
+
+
+def apt_mirror() -> str:
+    """The Debian mirror of this machine's apt sources (deb822 or one-line format)."""
+    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    for path in sources:
+        text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        for line in text.splitlines():
+            m = re.match(r"^\s*(?:URIs:|deb)\s+(?:\[[^]]*\]\s+)?(\S+)", line)
+            if m and "security" not in m.group(1):
+                return m.group(1)
+    return "http://deb.debian.org/debian"
+
+
+def run(cmd: list[str], env=None, **kw) -> subprocess.CompletedProcess:
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.run(cmd, env=env, check=True, **kw)
+
+
+def image_exists(engine: str, name: str) -> bool:
+    probe = [engine, "image", "inspect", name]
+    done = subprocess.run(probe, env=engine_env(engine), capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def ensure_local_base(engine: str) -> str:
+    """A Debian bookworm minbase image with python3, made with debootstrap and imported once."""
+    if image_exists(engine, LOCAL_BASE):
+        return LOCAL_BASE
+    IMAGE_CACHE.mkdir(parents=True, exist_ok=True)
+    rootfs, tarball = IMAGE_CACHE / "rootfs", IMAGE_CACHE / "base-bookworm.tar"
+    if not tarball.exists():
+        if not (rootfs / "usr" / "bin" / "python3").exists():
+            shutil.rmtree(rootfs, ignore_errors=True)
+            run(
+                ["debootstrap", "--variant=minbase", f"--include={DEBOOTSTRAP_PACKAGES}"]
+                + ["bookworm", str(rootfs), apt_mirror()],
+                stdout=subprocess.DEVNULL,
+            )
+        partial = tarball.with_suffix(".partial")
+        run(["tar", "-C", str(rootfs), "-cf", str(partial), "."])
+        partial.replace(tarball)
+    run([engine, "import", str(tarball), LOCAL_BASE], env=engine_env(engine))
+    return LOCAL_BASE
+
+
+def build_context(dest: Path) -> None:
+    """Containerfile, entry point, runner and requirements in one folder."""
+    shutil.copy2(CONTAINER_DIR / "Containerfile", dest / "Containerfile")
+    for script in ("grade_one.py", "grade_shard.py"):
+        shutil.copy2(CONTAINER_DIR / script, dest / script)
+    shutil.copytree(
+        RUNNER_DIR, dest / "diffcourse_grading", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    otter = importlib.metadata.version("otter-grader")
+    requirements = GRADESCOPE_REQUIREMENTS.read_text(encoding="utf-8")
+    requirements += "# added by the image build: Otter as it pins itself in every zip\n"
+    requirements += f"otter-grader[grading,plugins]=={otter}\n"
+    (dest / "requirements.txt").write_text(requirements, encoding="utf-8")
+
+
+def build_image(
+    flavour: str = "cpu", engine: str | None = None, base: str | None = None, tag: str = DEFAULT_TAG
+) -> str:
+    """Build the grading image; returns its name. Raises ImageBuildError with the cause."""
+    if flavour not in {"cpu", "gpu"}:
+        raise ImageBuildError(f"--flavour must be cpu or gpu, not {flavour!r}")
+    engine = detect_engine(engine)
+    if base is None:
+        if flavour == "gpu":
+            base = GPU_BASE
+        elif shutil.which("debootstrap") and engine == "podman":
+            base = ensure_local_base(engine)
+        else:
+            base = REGISTRY_BASE
+    settings = host_pip_settings()
+    name = image_tag(flavour, tag)
+    cmd = [engine, "build", "--network", "host", "-f", "Containerfile", "-t", name]
+    cmd += ["--build-arg", f"BASE={base}", "--build-arg", f"FLAVOUR={flavour}"]
+    cmd += ["--build-arg", f"TORCH_VERSION={TORCH_VERSION}"]
+    for key, value in settings.items():
+        cmd += ["--build-arg", f"{key}={value}"]
+    if engine == "podman":
+        for path in local_paths(settings):
+            cmd += ["-v", f"{path}:{path}:ro"]
+    elif local_paths(settings):
+        print(
+            "warning: docker build cannot bind the local pip folders "
+            f"{[str(p) for p in local_paths(settings)]}; the build uses the network indexes only",
+            file=sys.stderr,
+        )
+    with tempfile.TemporaryDirectory(prefix="grading-image-") as ctx:
+        build_context(Path(ctx))
+        start = time.monotonic()
+        try:
+            run([*cmd, "."], env=engine_env(engine), cwd=ctx)
+        except subprocess.CalledProcessError as e:
+            raise ImageBuildError(f"{engine} build of {name} failed (exit {e.returncode})") from e
+    print(f"built {name} on {base} in {time.monotonic() - start:.0f} s")
+    return name
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m diffcourse_staff.grading_batch.image")
+    parser.add_argument("--flavour", default="cpu", choices=["cpu", "gpu"])
+    parser.add_argument("--engine", choices=["podman", "docker"])
+    parser.add_argument("--base", help="base image (default: see the module docstring)")
+    parser.add_argument("--tag", default=DEFAULT_TAG, help="image name; the flavour is the tag")
+    args = parser.parse_args(argv)
+    try:
+        build_image(args.flavour, args.engine, args.base, args.tag)
+    except ImageBuildError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
