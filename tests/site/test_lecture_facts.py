@@ -44,11 +44,11 @@ def test_one_euler_step_lands_on_the_mean_in_lecture_12():
     import torch
 
     from diffcourse.flow import flow_sample, gmm_velocity
-    from diffcourse_staff.site.figures import _three_modes
+    from diffcourse_staff.site.gallery.lectures_12_13 import three_modes
 
     text = _notes("12-flow-matching.md")
     assert "a single Euler step of size 1 lands **every** sample on the data mean" in text
-    mixture = _three_modes()
+    mixture = three_modes()
     z = torch.randn((64, 2), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     x = flow_sample(lambda x, t: gmm_velocity(x, t, mixture), z, 1)
     mean = (mixture.weights[:, None] * mixture.means).sum(0)
@@ -75,16 +75,16 @@ def test_the_audit_findings_of_lecture_17():
 
     from diffcourse.judge import DigitsJudge
     from diffcourse.pretrained import load_digits_model
-    from diffcourse_staff.site.figures import _digits_sample
+    from diffcourse_staff.site.gallery.common import digits_sample
 
     text = _notes("17-responsible-use.md")
     assert "zeros are generated too rarely and eights too often" in text
     model, judge, n = load_digits_model(), DigitsJudge(), 1000
     with torch.no_grad():
-        free = _digits_sample(model, torch.full((n,), model.null_label), seed=100,
+        free = digits_sample(model, torch.full((n,), model.null_label), seed=100,
                               guidance_scale=None)  # fmt: skip
         asked = torch.arange(10).repeat_interleave(50)
-        guided = _digits_sample(model, asked, seed=101, guidance_scale=1.0)
+        guided = digits_sample(model, asked, seed=101, guidance_scale=1.0)
     share = torch.bincount(judge.predict(free), minlength=10).double() / n
     half = 1.96 * (share * (1 - share) / n).sqrt()
     assert share[0] + half[0] < 0.1 and share[8] - half[8] > 0.1

@@ -3,53 +3,21 @@
 Each assignment's build is keyed by a hash of everything that can change its
 outputs: the source notebook, its support files, the vendored modules and
 release.yml, its course.yml entry, the release package and grading runner
-sources, the requirement files and Otter's version. Each gate is stamped with
-the same key once it passes. A stamp also records the hash of every output
+sources, the requirement files and Otter's version (the key is made by
+`diffcourse_staff.input_hash`, the scheme the site's figures use too). Each gate is
+stamped with the same key once it passes. A stamp also records the hash of every output
 file, so a deleted or edited dist/ file triggers a rebuild.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
+# The hash scheme is shared with the site's figures; build.py takes Hasher from here.
+from diffcourse_staff.input_hash import Hasher, tree_digests
 
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def tree_digests(root: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file under root (or of root itself if a file)."""
-    root = Path(root)
-    if root.is_file():
-        return {root.name: file_digest(root)}
-    return {
-        str(p.relative_to(root)): file_digest(p)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
-
-
-class Hasher:
-    def __init__(self):
-        self._h = hashlib.sha256()
-
-    def text(self, label: str, value: str) -> Hasher:
-        self._h.update(f"{label}\0{len(value)}\0".encode())
-        self._h.update(value.encode())
-        return self
-
-    def path(self, label: str, path: Path) -> Hasher:
-        path = Path(path)
-        if not path.exists():
-            return self.text(label, "(missing)")
-        for rel, digest in tree_digests(path).items():
-            self.text(f"{label}/{rel}", digest)
-        return self
-
-    def hexdigest(self) -> str:
-        return self._h.hexdigest()
+__all__ = ["Hasher", "StampFile"]
 
 
 class StampFile:

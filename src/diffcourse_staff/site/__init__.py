@@ -4,8 +4,9 @@
   hand-written ones, all from `diffcourse_staff.course.load_course()`.
 - `hooks`: the MkDocs hooks (mkdocs.yml `hooks:`) that bring lectures/, the
   generated pages, the figures, MathJax and the student downloads into the site.
-- `figures`: `python -m diffcourse_staff.site.figures` makes every figure and animation
-  deterministically into build/figures, redoing only those whose inputs changed.
+- `gallery`: the figures and animations themselves, one module per group of lectures.
+- `figures`: `python -m diffcourse_staff.site.figures` makes every figure of the gallery
+  deterministically into build/figures, redoing only those whose code or inputs changed.
 - `build`: `python -m diffcourse_staff.site.build` runs `mkdocs build --strict` into dist/site.
 
 Two environment variables steer a build (the `build` command sets them):
