@@ -16,7 +16,7 @@ import torch
 from diffcourse.data import load_digits
 from diffcourse.models import DigitsUNet, ImageMLP, count_parameters
 from diffcourse.schedules import make_schedule
-from diffcourse.train import Trainer
+from diffcourse.trainer import Trainer
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ from diffcourse.models import ImageMLP, count_parameters
 from diffcourse.pretrained import load_digits_model
 from diffcourse.samplers import ddim_sample
 from diffcourse.schedules import make_schedule
-from diffcourse.train import Trainer
+from diffcourse.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 CKPT_DIR = ROOT / "src" / "diffcourse" / "checkpoints"

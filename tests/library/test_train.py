@@ -11,7 +11,8 @@ from diffcourse.data import two_moons
 from diffcourse.models import TimeMLP
 from diffcourse.pretrained import load_digits_model, load_model
 from diffcourse.schedules import make_schedule
-from diffcourse.train import Trainer, main, warmup_cosine
+from diffcourse.train import main
+from diffcourse.trainer import Trainer, warmup_cosine
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -284,3 +285,18 @@ def test_trains_on_cuda_when_present():
     tr = trainer(device="cuda")
     tr.train()
     assert next(tr.model.parameters()).is_cuda and len(tr.losses) == 8
+
+
+def test_the_command_line_is_its_own_module_and_the_old_imports_still_work():
+    """The Trainer lives in diffcourse.trainer; students' `from diffcourse.train import
+    Trainer` and the `diffcourse-train` script (pyproject) keep working."""
+    from pathlib import Path
+
+    import diffcourse.train as cli
+    import diffcourse.trainer as trainer_module
+
+    assert cli.Trainer is trainer_module.Trainer
+    assert cli.warmup_cosine is trainer_module.warmup_cosine
+    assert not hasattr(trainer_module, "main") and not hasattr(trainer_module, "build_parser")
+    pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text()
+    assert 'diffcourse-train = "diffcourse.train:main"' in pyproject

@@ -30,7 +30,7 @@ from diffcourse.plotting import save_image_grid
 from diffcourse.pretrained import load_model
 from diffcourse.samplers import ddim_sample
 from diffcourse.schedules import make_schedule
-from diffcourse.train import Trainer
+from diffcourse.trainer import Trainer
 
 HERE = Path(__file__).resolve().parent
 RUNS, RESULTS, REPORT = HERE / "runs", HERE / "results", HERE / "report.md"
