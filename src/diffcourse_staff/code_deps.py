@@ -9,7 +9,7 @@ helper of the gallery does. Two kinds of dependency are followed:
   whatever they name in turn;
 - modules of the *library* package that any of that code imports, or whose objects
   it names, followed through the library's own imports (a module's behaviour
-  depends on what it imports).
+  depends on what it imports), with the packages that hold them (their __init__ runs).
 
 Names are resolved in the defining module's globals, so dependencies are found
 whether imported at the top of a module or inside a function. Code reached
@@ -46,7 +46,7 @@ def _under(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
-def _imports(tree: ast.AST, package: str | None) -> list[tuple[str, list[str]]]:
+def _imports(tree: ast.AST, package: str | None) -> list[tuple[str, tuple[str, ...]]]:
     """(module, names imported from it) of every import statement in tree (nested too)."""
     found = []
     for node in ast.walk(tree):
@@ -81,13 +81,17 @@ def _module_imports(origin: Path, stamp: tuple[int, int], package: str) -> tuple
 
 
 def _library_closure(modules: set[str], library: str) -> set[str]:
-    """modules and every library module they import, at any depth."""
+    """modules, their packages (an import runs their __init__) and every library module
+    they import, at any depth."""
     todo, seen = list(modules), set()
     while todo:
         name = todo.pop()
         if name in seen:
             continue
         seen.add(name)
+        parent = name.rpartition(".")[0]
+        if parent and _under(parent, library):
+            todo.append(parent)
         origin = module_file(name)
         if origin is None or origin.suffix != ".py":
             continue

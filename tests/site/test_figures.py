@@ -118,11 +118,11 @@ def test_a_figure_depends_on_exactly_the_code_it_runs(toy):
     gal, lib, figs, _, _ = toy
     a = figures.figure_inputs(Figure("a.png", figs.fig_a), local=gal, library=lib)
     assert [f.__qualname__ for f in a.code] == ["fig_a", "used", "save"]
-    assert a.modules == (f"{lib}.a", f"{lib}.b")  # b through a's own import; not c
+    assert a.modules == (lib, f"{lib}.a", f"{lib}.b")  # b through a's own import; not c
     assert a.constants == ()
     b = figures.figure_inputs(Figure("b.png", figs.fig_b), local=gal, library=lib)
     assert [f.__qualname__ for f in b.code] == ["fig_b", "unused"]
-    assert b.modules == (f"{lib}.b",)  # named through helpers' top-level import
+    assert b.modules == (lib, f"{lib}.b")  # named through helpers' top-level import
     assert b.constants == ((f"{gal}.helpers.SIZE", "8"),)
 
 
