@@ -158,8 +158,8 @@ CASES = {
         "needs a time",
     ),
     "unknown weekday": (
-        _break(lambda d: d["course"]["meetings"][0].update(days=["Mo"])),
-        "course.meetings[0].days",
+        _break(lambda d: d["course"]["meetings"][0].update(days=["Mon", "Tu"])),
+        "course.meetings[0].days[1]",
         "unknown weekday",
     ),
     "assignment not graded": (
