@@ -54,6 +54,7 @@ __all__ = [
     "Invalid",
     "json_schema",
     "problems",
+    "rules",
 ]
 
 # --------------------------------------------------------------------------
@@ -239,6 +240,18 @@ class CourseFile(Section):
             if aid not in known:
                 raise Invalid(f"unknown assignment id {aid!r}", "late_policy", "no_late_work", i)
         return self
+
+
+def rules() -> dict[str, list[str]]:
+    """Each section model's cross-field rules, by name, in the order they run."""
+    out = {}
+    for model in Section.__subclasses__():
+        decorators = model.__pydantic_decorators__
+        names = [*decorators.field_validators, *decorators.model_validators]
+        names = [n for n in names if n != "known_keys"]
+        if names:
+            out[model.__name__] = names
+    return out
 
 
 def json_schema() -> dict:
