@@ -40,9 +40,10 @@ def editor_view(path: Path) -> dict:
 @pytest.fixture(scope="module")
 def validator():
     schema = json_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
-    return jsonschema.Draft202012Validator(schema, format_checker=checker)
+    cls = jsonschema.validators.validator_for(schema)
+    assert cls is jsonschema.Draft7Validator  # what the YAML language server supports
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def _errors(validator, data) -> list[str]:
