@@ -162,6 +162,11 @@ CASES = {
         "course.meetings[0].days[1]",
         "unknown weekday",
     ),
+    "unknown time zone": (
+        _break(lambda d: d["course"].update(timezone="Mars/Olympus_Mons")),
+        "course.timezone",
+        "unknown time zone 'Mars/Olympus_Mons'",
+    ),
     "assignment not graded": (
         _break(lambda d: d["grading"]["components"][1].update(assignments=[])),
         "grading.components",

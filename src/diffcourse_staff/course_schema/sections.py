@@ -17,6 +17,7 @@ from diffcourse_staff.course_schema.values import (
     Invalid,
     Section,
     Text,
+    TimeZone,
     choice,
     unique,
 )
@@ -36,7 +37,7 @@ class CourseInfo(Section):
     code: Text
     title: Text
     term: Text
-    timezone: Text = Field(description="IANA time zone of every date and time in the file")
+    timezone: TimeZone = Field(description="IANA time zone of every date and time in the file")
     start: Date
     end: Date
     description: Text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -81,6 +82,14 @@ def _email(value: str) -> str:
     return value
 
 
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"unknown time zone {value!r} (an IANA name: America/New_York)") from None
+    return value
+
+
 def _assignment_id(value: str) -> str:
     if not value.replace("_", "").isalnum() or not value.islower():
         raise Invalid(f"ids are lower-case letters, digits and _: {value!r}")
@@ -112,6 +121,7 @@ AssignmentId = Annotated[
     AfterValidator(_assignment_id),
     Field(json_schema_extra={"pattern": "^[a-z0-9_]*[a-z][a-z0-9_]*$"}),
 ]
+TimeZone = Annotated[Text, AfterValidator(_time_zone)]
 Count = Annotated[int, Field(ge=0)]
 
 
