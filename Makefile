@@ -71,6 +71,10 @@ assignment: $(STAMP) ## Build and prove one assignment alone: make assignment A=
 check-course: $(STAMP) ## Validate course.yml
 	$(PY) -m diffcourse_staff.course
 
+.PHONY: course-schema
+course-schema: $(STAMP) ## Write the JSON Schema of course.yml (build/course.schema.json) for editors
+	$(PY) -m diffcourse_staff.course_schema build/course.schema.json
+
 .PHONY: figures
 figures: $(STAMP) ## Regenerate the site's figures and animations (only those whose inputs changed)
 	$(PY) -m diffcourse_staff.site.figures

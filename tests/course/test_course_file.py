@@ -158,9 +158,14 @@ CASES = {
         "needs a time",
     ),
     "unknown weekday": (
-        _break(lambda d: d["course"]["meetings"][0].update(days=["Mo"])),
-        "course.meetings[0].days",
+        _break(lambda d: d["course"]["meetings"][0].update(days=["Mon", "Tu"])),
+        "course.meetings[0].days[1]",
         "unknown weekday",
+    ),
+    "unknown time zone": (
+        _break(lambda d: d["course"].update(timezone="Mars/Olympus_Mons")),
+        "course.timezone",
+        "unknown time zone 'Mars/Olympus_Mons'",
     ),
     "assignment not graded": (
         _break(lambda d: d["grading"]["components"][1].update(assignments=[])),

@@ -126,6 +126,8 @@ def on_config(config):
         teaching.append({"Release guide": "staff/release-guide.md"})
     if (docs / "staff" / "grading-the-term.md").is_file():
         teaching.append({"Grading the term": "staff/grading-the-term.md"})
+    if (docs / "staff" / "course-file.md").is_file():
+        teaching.append({"The course file": "staff/course-file.md"})
     config.nav = [
         {"Home": "index.md"},
         {"Syllabus": "syllabus.md"},
