@@ -1,0 +1,179 @@
+"""Scale checks: declared per problem set, added to the unpacked tests in the scale profile only.
+
+The mechanism is tested on fx1 (seconds a grading); the real check of ps1 q10 on the
+course library's sampler and the bug catalog (tests/assignments/ps1_variants/scale_bugs.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from diffcourse_staff.course import REPO_ROOT
+from diffcourse_staff.grading_batch import scale_checks
+from diffcourse_staff.grading_batch.batch import unpack_autograder
+from diffcourse_staff.grading_batch.outcome import source_questions
+
+PS1 = scale_checks.staff_folder("ps1")
+
+# a check on fx1's `scale(x, a)` that only a large input reveals (the variant below is wrong
+# from 1000 elements on, which the notebook's own tests never reach)
+FX1_CHECK = """\
+import numpy as np
+
+_x = np.arange(_P["n"], dtype=float)
+
+
+def _expected(x, a):
+    return x * a
+
+
+_out = scale(_x, 2.0)
+assert np.allclose(_out, _expected(_x, 2.0)), f"scale is wrong on {_P['n']} elements"
+"""
+FX1_YAML = """\
+q1_large:
+  question: q1
+  points: 1
+  code: checks/q1_large.py
+  cpu: {n: 10}
+  scale: {n: 5000}
+"""
+WRONG_AT_SCALE = "if len(x) >= 1000:\n        return np.asarray(x, dtype=float) * a + 1e-3\n    "
+
+
+@pytest.fixture
+def fx1_checks(tmp_path):
+    folder = tmp_path / "staff"
+    (folder / "checks").mkdir(parents=True)
+    (folder / "scale_checks.yml").write_text(FX1_YAML)
+    (folder / "checks" / "q1_large.py").write_text(FX1_CHECK)
+    return folder
+
+
+def test_as_doctest_keeps_every_statement():
+    code = (PS1 / "scale_checks" / "q10_exact_law.py").read_text()
+    case = scale_checks.as_doctest(code)
+    examples = doctest.DocTestParser().get_examples(case)
+    assert all(e.want == "" for e in examples)  # nothing printed, nothing expected
+    rebuilt = ast.dump(ast.parse("".join(e.source for e in examples)))
+    assert rebuilt == ast.dump(ast.parse(code))
+
+
+def test_bad_declarations_name_the_file_and_the_check(tmp_path, fx1_checks):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "scale_checks.yml").write_text("q1_x:\n  question: q1\n  points: -1\n  code: a.py\n")
+    with pytest.raises(scale_checks.ScaleCheckError, match=r"scale_checks.yml: q1_x: points.*cpu"):
+        scale_checks.load(bad)
+    source = tmp_path / "source" / "tests"
+    source.mkdir(parents=True)
+    with pytest.raises(scale_checks.ScaleCheckError, match="q1_large: the autograder has no"):
+        scale_checks.add_to_source(source.parent, fx1_checks, "scale")
+
+
+def test_scale_profile_adds_a_hidden_case_and_keeps_the_total(fx1, fx1_checks, tmp_path):
+    zip_path, _, _ = fx1
+    cpu = unpack_autograder(zip_path, tmp_path / "cpu")
+    scale = unpack_autograder(zip_path, tmp_path / "scale")
+    before = (cpu / "tests" / "q1.py").read_text()
+    assert scale_checks.add_to_source(cpu, fx1_checks, "cpu") == []
+    assert (cpu / "tests" / "q1.py").read_text() == before  # cpu: exactly Gradescope's tests
+    assert scale_checks.add_to_source(scale, fx1_checks, "scale") == ["q1_large"]
+    assert source_questions(scale) == source_questions(cpu)  # the question's total is kept
+    test = ast.literal_eval((scale / "tests" / "q1.py").read_text().split("test = ", 1)[1])
+    added = test["suites"][-1]["cases"][-1]
+    assert added["hidden"] and added["points"] == 1
+    assert ">>> _P = {'n': 5000}" in added["code"]
+    record = json.loads((scale / scale_checks.RECORD).read_text())
+    assert record == {"profile": "scale", "added": [{"name": "q1_large", "question": "q1",
+                                                     "points": 1.0}]}  # fmt: skip
+    assert scale_checks.digest(fx1_checks, "scale") != scale_checks.digest(fx1_checks, "cpu")
+
+
+def _grade(source: Path, notebook: Path, profile: str, out: Path) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=str(source))
+    cmd = [sys.executable, "-m", "diffcourse_grading.run", "--source", str(source)]
+    cmd += ["--submission", str(notebook), "--results", str(out), "--profile", profile]
+    subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=300)
+    results = json.loads(out.read_text())
+    return {t["name"]: t["score"] for t in results["tests"] if t.get("max_score")}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="the runner drops student code to nobody")
+def test_added_check_runs_in_the_grader_against_the_submission(fx1, fx1_checks, tmp_path):
+    zip_path, solution, _ = fx1
+    nb = json.loads(solution.read_text())
+    for cell in nb["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if "scaled_values = " in src and cell["cell_type"] == "code":
+            cell["source"] = src.replace("scaled_values = ", WRONG_AT_SCALE + "scaled_values = ")
+    wrong = tmp_path / "wrong_at_scale.ipynb"
+    wrong.write_text(json.dumps(nb))
+    cpu = unpack_autograder(zip_path, tmp_path / "cpu")
+    scale = unpack_autograder(zip_path, tmp_path / "scale")
+    scale_checks.add_to_source(scale, fx1_checks, "scale")
+    assert _grade(cpu, wrong, "cpu", tmp_path / "a.json") == {"q1": 4.0, "q2": 4.0}
+    assert _grade(scale, solution, "scale", tmp_path / "b.json") == {"q1": 4.0, "q2": 4.0}
+    assert _grade(scale, wrong, "scale", tmp_path / "c.json") == {"q1": 3.0, "q2": 4.0}
+    results = json.loads((tmp_path / "c.json").read_text())
+    q1 = next(t for t in results["tests"] if t["name"] == "q1")
+    assert "scale is wrong on 5000 elements" in q1["output"]
+
+
+def _ps1_bugs():
+    path = REPO_ROOT / "tests" / "assignments" / "ps1_variants" / "scale_bugs.py"
+    spec = importlib.util.spec_from_file_location("ps1_scale_bugs", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run_ps1_check(answer, settings: dict) -> dict:
+    check = next(c for c in scale_checks.load(PS1) if c.name == "q10_exact_law")
+    ns: dict = {"torch": torch, "_P": settings}
+    if isinstance(answer, str):
+        exec(answer, ns)
+    else:
+        ns["ddpm_sample"] = answer
+    exec(check.source(PS1), ns)  # raises AssertionError with the check's message on a bug
+    return ns
+
+
+def test_ps1_exact_law_matches_the_library_sampler():
+    """The closed-form law of the check is the law of the library's DDPM samples (an
+    independent oracle: the library's sampler is tested against diffusers)."""
+    from diffcourse.samplers import ddpm_sample
+
+    torch.set_num_threads(1)
+    ns = _run_ps1_check(ddpm_sample, {"n": 20000, "z": 5.0, "seed": 7})
+    assert ns["_z_mean"] < 5 and ns["_z_sd"] < 5
+    # and it is DDPM's law, not the data's: 250 steps leave the spread a few percent off
+    assert 0.01 < (ns["_v"].sqrt() / ns["_s2"].sqrt() - 1).abs().max().item() < 0.06
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bug", sorted(_ps1_bugs().SCALE_BUGS))
+def test_ps1_bugs_pass_gradescope_size_and_fail_the_scale_check(bug):
+    """Each catalogued bug passes the check at the cpu size, and the notebook's own
+    quality test (1000 samples: mean within 0.2, spread within 15% of the data), and
+    fails the check at the scale size."""
+    torch.set_num_threads(1)
+    source = _ps1_bugs().SCALE_BUGS[bug]
+    check = next(c for c in scale_checks.load(PS1) if c.name == "q10_exact_law")
+    ns = _run_ps1_check(source, check.cpu)
+    x, mu, s2 = ns["_x"], ns["_mu"], ns["_s2"]
+    assert (x.mean(0) - mu).abs().max().item() < 0.2
+    assert (x.std(0) / s2.sqrt() - 1).abs().max().item() < 0.15
+    with pytest.raises(AssertionError, match="standard errors"):
+        _run_ps1_check(source, check.scale)
