@@ -60,7 +60,7 @@ def main() -> int:
     parser.add_argument("--assignment", default="ps1")
     parser.add_argument("--seeds", type=int, default=10, help="noise seeds of the reference")
     parser.add_argument("--bug-seeds", type=int, default=1, help="noise seeds per bug")
-    parser.add_argument("--reference-n", type=int, help="n for the reference's seeds")
+    parser.add_argument("--reference-n", type=int, default=20000, help="n of the reference runs")
     args = parser.parse_args()
     torch.set_num_threads(1)
     folder = scale_checks.staff_folder(args.assignment, REPO)
