@@ -13,7 +13,9 @@ into the Containerfile or the image.
 Base image: `--base IMAGE`, or by default, for the CPU flavour on a machine with
 `debootstrap`, a Debian bookworm minbase with python3 made locally (no registry
 needed; cached under .cache/grading-image/ and imported once), else
-debian:bookworm-slim from a registry; for the GPU flavour a CUDA runtime image.
+debian:bookworm-slim from a registry. The same base serves the GPU flavour: torch's
+CUDA wheels from PyPI carry the CUDA libraries, and the engine's NVIDIA toolkit
+mounts the driver at run time, so no CUDA runtime image (and no registry) is needed.
 
 Old images: a rebuild moves the flavour's tag to the new image and leaves the
 old one untagged. After a successful build the image the tag named before is
@@ -48,10 +50,6 @@ DEFAULT_TAG = "localhost/diffcourse-grading"
 IMAGE_LABEL = "diffcourse.grading.image"  # set by the Containerfile on every layer it builds
 LOCAL_BASE = "localhost/diffcourse-grading-base:bookworm"
 REGISTRY_BASE = "docker.io/library/debian:bookworm-slim"
-# torch 2.13's default CUDA build is for CUDA 13; its wheels carry the CUDA libraries,
-# the base only has to match the driver interface. Not pullable on this project's
-# machines (no registry): set --base to the runtime image your cluster mirrors.
-GPU_BASE = "docker.io/nvidia/cuda:13.0.1-runtime-ubuntu24.04"
 DEBOOTSTRAP_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
 # `pip config list` keys -> the environment variable pip reads for each
 PIP_KEYS = {
@@ -223,10 +221,8 @@ def build_image(
     if flavour not in {"cpu", "gpu"}:
         raise ImageBuildError(f"--flavour must be cpu or gpu, not {flavour!r}")
     engine = detect_engine(engine)
-    if base is None:
-        if flavour == "gpu":
-            base = GPU_BASE
-        elif shutil.which("debootstrap") and engine == "podman":
+    if base is None:  # both flavours: PyPI's CUDA torch wheels carry the CUDA libraries
+        if shutil.which("debootstrap") and engine == "podman":
             base = ensure_local_base(engine)
         else:
             base = REGISTRY_BASE
