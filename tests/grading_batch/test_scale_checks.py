@@ -191,3 +191,44 @@ def test_bugs_pass_gradescope_size_and_fail_the_scale_check(assignment, bug):
         assert (x.std(0) / s2.sqrt() - 1).abs().max().item() < 0.15
     with pytest.raises(AssertionError, match="standard errors"):
         _run_check(assignment, source, check.scale)
+
+
+class _RecordingEngine:
+    """Stands in for a container: records the tests each grading would see, grades nothing."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    def describe(self) -> str:
+        return "recording engine"
+
+    def run(self, job):
+        from diffcourse_staff.grading_batch.engines import RunResult
+
+        self.seen.append((job.source / "tests" / "q1.py").read_text())
+        job.out.mkdir(parents=True, exist_ok=True)
+        (job.out / "results.json").write_text(json.dumps({"tests": []}))
+        return RunResult(0, False, 0.1)
+
+
+def test_grade_all_adds_the_checks_in_the_scale_profile_only(fx1, fx1_checks, tmp_path):
+    from diffcourse_staff.grading_batch.batch import BatchConfig, grade_all
+    from diffcourse_staff.grading_batch.journal import JournalError
+
+    zip_path, solution, _ = fx1
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "a.ipynb").write_text(solution.read_text())
+    out = tmp_path / "out"
+
+    def run(profile: str, restart: bool = False) -> str:
+        engine = _RecordingEngine()
+        cfg = BatchConfig(zip_path, subs, out, workers=1, profile=profile, restart=restart,
+                          progress=False, scale_checks=fx1_checks)  # fmt: skip
+        grade_all(engine, cfg, log=lambda *a: None)
+        return engine.seen[0]
+
+    assert "_P = " not in run("cpu")
+    with pytest.raises(JournalError, match="another autograder"):  # never mixed with cpu grades
+        run("scale")
+    assert ">>> _P = {'n': 5000}" in run("scale", restart=True)
