@@ -11,9 +11,12 @@
 #       most 48 MiB: a call carries 64 MiB at most); prints their sizes.
 #   GPU machine, one call per wheel folder but the last (carry build/gpu-check/wheels-N):
 #       bench/gpu_check.sh install
-#   then at once, while the machine is warm (it keeps build/gpu-venv only while warm), the
-#   last folder with the builds (carry build/gpu-check/wheels-LAST and build/gpu-check/dist):
+#   then at once, while the machine is warm (it keeps build/gpu-venv only while warm, and
+#   gives itself back after about 30 s idle: issue the calls back to back), the last folder
+#   with the builds (carry build/gpu-check/wheels-LAST and build/gpu-check/dist):
 #       bench/gpu_check.sh install run
+#   (Measured here: about 78 MB of wheels, so two calls; the wheels are already compressed,
+#   so one tarball would not fit either.)
 #
 # `run` prints (and writes to $OUT/gpu-figures.txt): the GPU, the reference of each set graded
 # with the cpu profile on the CPU and the scale profile on CUDA (score, wall time, peak memory),
