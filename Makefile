@@ -134,6 +134,7 @@ checkpoints: $(STAMP) ## Retrain the pretrained digits model and rewrite its mod
 
 FLAVOUR     ?= cpu
 ENGINE      ?=
+PROFILE     ?=
 WORKERS     ?= 2
 SUBMISSIONS ?=
 
@@ -148,10 +149,10 @@ grading-image: $(STAMP) container-deps ## Build the grading image once per term:
 	$(PY) -m diffcourse_staff.grading_batch.image --flavour $(FLAVOUR) $(if $(ENGINE),--engine $(ENGINE))
 
 .PHONY: grade-all
-grade-all: $(STAMP) ## Grade a class: make grade-all A=ps3 SUBMISSIONS=export.zip [WORKERS=2] [ENGINE=podman|docker|local]
+grade-all: $(STAMP) ## Grade a class: make grade-all A=ps3 SUBMISSIONS=export.zip [WORKERS=2] [ENGINE=podman|docker|local] [PROFILE=cpu|scale]
 	@test -n "$(A)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade-all A=<id> SUBMISSIONS=<export zip or folder>"; exit 2; }
 	$(PY) -m diffcourse_staff.grading_batch grade --assignment $(A) --submissions $(SUBMISSIONS) \
-	  --workers $(WORKERS) $(if $(ENGINE),--engine $(ENGINE))
+	  --workers $(WORKERS) $(if $(ENGINE),--engine $(ENGINE)) $(if $(PROFILE),--profile $(PROFILE))
 
 # ---------------------------------------------------------------- checks
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from diffcourse_staff.grading_batch import scale_checks
 from diffcourse_staff.grading_batch.engines import Job, Limits, RunResult
 from diffcourse_staff.grading_batch.journal import Journal
 from diffcourse_staff.grading_batch.outcome import (
@@ -53,6 +54,7 @@ class BatchConfig:
     limits: Limits = field(default_factory=Limits)
     restart: bool = False
     progress: bool = True
+    scale_checks: Path | None = None  # assignments/<id>/staff: its scale_checks.yml (profile scale)
 
 
 def sha256(path: Path) -> str:
@@ -177,8 +179,16 @@ def grade_all(engine, cfg: BatchConfig, log=print) -> list[Submission]:
     (cfg.out / "submissions").mkdir(exist_ok=True)
     journal = Journal(cfg.out / "journal.sqlite")
     try:
-        journal.bind_autograder(sha256(cfg.autograder_zip), restart=cfg.restart)
+        checks = cfg.scale_checks
+        grading = sha256(cfg.autograder_zip)
+        if checks is not None and cfg.profile != "cpu":  # its added checks decide grades too
+            grading += f"+{scale_checks.digest(checks, cfg.profile)}"
+        journal.bind_autograder(grading, restart=cfg.restart)
         source = unpack_autograder(cfg.autograder_zip, cfg.out / "autograder" / "source")
+        if checks is not None:
+            added = scale_checks.add_to_source(source, checks, cfg.profile)
+            if added:
+                log(f"{cfg.profile} profile: scale checks {', '.join(added)} added")
         subs = load_submissions(cfg.submissions, cfg.out / "export")
         (cfg.out / "submissions.json").write_text(
             json.dumps([_sub_record(s) for s in subs], indent=2), encoding="utf-8"

@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 from diffcourse_staff.course import REPO_ROOT
-from diffcourse_staff.grading_batch import engines
+from diffcourse_staff.grading_batch import engines, scale_checks
 from diffcourse_staff.grading_batch.batch import BatchConfig, grade_all
 from diffcourse_staff.grading_batch.image import DEFAULT_TAG, image_exists, image_tag
 from diffcourse_staff.grading_batch.journal import JournalError
@@ -75,13 +75,14 @@ def _grade(args) -> int:
         limits=limits,
         restart=args.restart,
         progress=not args.no_progress,
+        scale_checks=scale_checks.staff_folder(args.assignment),
     )
     try:
         grade_all(engine, cfg)
         counts = write_report(
             [out], out, f"{args.assignment}: autograder scores", args.gradescope_csv
         )
-    except (SubmissionsError, JournalError, OutputsError) as e:
+    except (SubmissionsError, JournalError, OutputsError, scale_checks.ScaleCheckError) as e:
         sys.exit(f"error: {e}")
     print(f"scores: {out / 'scores.csv'}  report: {out / 'report.md'}  outcomes: {counts}")
     return 0
@@ -176,7 +177,7 @@ def _k8s_prepare(args) -> int:
             parallelism=args.parallelism, limits=limits, gpus_per_pod=args.gpus_per_pod,
             profile=args.profile or ("scale" if args.gpus_per_pod else "cpu"),
         )  # fmt: skip
-    except (SubmissionsError, k8s.ManifestError) as e:
+    except (SubmissionsError, k8s.ManifestError, scale_checks.ScaleCheckError) as e:
         sys.exit(f"error: {e}")
     print(f"wrote {path}: kubectl apply -f {path}; when the Job completes, run k8s-merge")
     return 0

@@ -13,13 +13,24 @@ into the Containerfile or the image.
 Base image: `--base IMAGE`, or by default, for the CPU flavour on a machine with
 `debootstrap`, a Debian bookworm minbase with python3 made locally (no registry
 needed; cached under .cache/grading-image/ and imported once), else
-debian:bookworm-slim from a registry; for the GPU flavour a CUDA runtime image.
+debian:bookworm-slim from a registry. The same base serves the GPU flavour: torch's
+CUDA wheels from PyPI carry the CUDA libraries, and the engine's NVIDIA toolkit
+mounts the driver at run time, so no CUDA runtime image (and no registry) is needed.
+
+Old images: a rebuild moves the flavour's tag to the new image and leaves the
+old one untagged. After a successful build the image the tag named before is
+removed, and so is every other untagged image carrying the grading image's
+label (IMAGE_LABEL, set in the Containerfile): a term of rebuilds leaves one
+image per flavour, the base and the layer cache of the current build.
+An old image that staff tagged under another name, or that a container still
+uses, is kept (the engine refuses to remove it; the build says so).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import json
 import re
 import shutil
 import subprocess
@@ -36,12 +47,9 @@ CONTAINER_DIR = REPO_ROOT / "autograder" / "container"
 RUNNER_DIR = REPO_ROOT / "autograder" / "diffcourse_grading"
 IMAGE_CACHE = CACHE / "grading-image"
 DEFAULT_TAG = "localhost/diffcourse-grading"
+IMAGE_LABEL = "diffcourse.grading.image"  # set by the Containerfile on every layer it builds
 LOCAL_BASE = "localhost/diffcourse-grading-base:bookworm"
 REGISTRY_BASE = "docker.io/library/debian:bookworm-slim"
-# torch 2.13's default CUDA build is for CUDA 13; its wheels carry the CUDA libraries,
-# the base only has to match the driver interface. Not pullable on this project's
-# machines (no registry): set --base to the runtime image your cluster mirrors.
-GPU_BASE = "docker.io/nvidia/cuda:13.0.1-runtime-ubuntu24.04"
 DEBOOTSTRAP_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
 # `pip config list` keys -> the environment variable pip reads for each
 PIP_KEYS = {
@@ -126,6 +134,50 @@ def image_exists(engine: str, name: str) -> bool:
     return done.returncode == 0
 
 
+def image_id(engine: str, name: str, env=None) -> str | None:
+    """The full id of the image `name` (a tag or an id), or None where there is none."""
+    probe = [engine, "image", "inspect", "--format", "{{.Id}}", name]
+    done = subprocess.run(probe, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() or None
+
+
+def image_tags(engine: str, ident: str, env=None) -> list[str]:
+    """The names an image (by id) is still tagged with."""
+    probe = [engine, "image", "inspect", "--format", "{{json .RepoTags}}", ident]
+    done = subprocess.run(probe, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return []
+    return [t for t in json.loads(done.stdout.strip() or "null") or [] if "<none>" not in t]
+
+
+def remove_replaced(engine: str, previous: str | None, current: str, env=None) -> list[str]:
+    """After a build: remove the image the tag named before and our untagged images.
+
+    Returns what the engine reports it removed. Never forced: an image that is still
+    tagged elsewhere or used by a container stays, with a warning.
+    """
+    removed: list[str] = []
+    if previous and previous != current:
+        tags = image_tags(engine, previous, env)
+        done = None
+        if not tags:  # an image still tagged is someone's on purpose: only untagged goes
+            rmi = [engine, "rmi", previous]
+            done = subprocess.run(rmi, env=env, capture_output=True, text=True, check=False)
+        if done is not None and done.returncode == 0:
+            removed.append(previous)
+        else:
+            why = f"still tagged {', '.join(tags)}" if tags else done.stderr.strip()[-300:]
+            print(f"warning: kept the previous image {previous[:19]}: {why}", file=sys.stderr)
+    prune = [engine, "image", "prune", "--force", "--filter", f"label={IMAGE_LABEL}"]
+    done = subprocess.run(prune, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(f"warning: `{' '.join(prune)}` failed: {done.stderr.strip()}", file=sys.stderr)
+    removed += [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    return removed
+
+
 def ensure_local_base(engine: str) -> str:
     """A Debian bookworm minbase image with python3, made with debootstrap and imported once."""
     if image_exists(engine, LOCAL_BASE):
@@ -169,15 +221,14 @@ def build_image(
     if flavour not in {"cpu", "gpu"}:
         raise ImageBuildError(f"--flavour must be cpu or gpu, not {flavour!r}")
     engine = detect_engine(engine)
-    if base is None:
-        if flavour == "gpu":
-            base = GPU_BASE
-        elif shutil.which("debootstrap") and engine == "podman":
+    if base is None:  # both flavours: PyPI's CUDA torch wheels carry the CUDA libraries
+        if shutil.which("debootstrap") and engine == "podman":
             base = ensure_local_base(engine)
         else:
             base = REGISTRY_BASE
     settings = host_pip_settings()
     name = image_tag(flavour, tag)
+    previous = image_id(engine, name, engine_env(engine))
     cmd = [engine, "build", "--network", "host", "-f", "Containerfile", "-t", name]
     cmd += ["--build-arg", f"BASE={base}", "--build-arg", f"FLAVOUR={flavour}"]
     cmd += ["--build-arg", f"TORCH_VERSION={TORCH_VERSION}"]
@@ -200,6 +251,12 @@ def build_image(
         except subprocess.CalledProcessError as e:
             raise ImageBuildError(f"{engine} build of {name} failed (exit {e.returncode})") from e
     print(f"built {name} on {base} in {time.monotonic() - start:.0f} s")
+    current = image_id(engine, name, engine_env(engine))
+    if current is None:
+        raise ImageBuildError(f"{engine} build reported success but there is no image {name}")
+    removed = remove_replaced(engine, previous, current, engine_env(engine))
+    if removed:
+        print(f"removed {len(removed)} old image(s) of the grading image")
     return name
 
 

@@ -6,7 +6,8 @@ DATA/job.yaml: a NetworkPolicy that denies the grading pods all traffic and an
 Indexed Job (`completionMode: Indexed`) whose pod number i runs
 autograder/container/grade_shard.py on every count-th submission from i, with
 the same limits, profile and image as `grade` (GPU pods request
-`nvidia.com/gpu`). `merge` then builds every submission's results.json, scores.csv
+`nvidia.com/gpu`; the scale profile's checks are added to the unpacked tests, as
+in `grade`). `merge` then builds every submission's results.json, scores.csv
 and the report from the shards with the code a local run uses; a submission no
 shard graded is reported as such, never dropped.
 
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from diffcourse_staff.grading_batch import scale_checks
 from diffcourse_staff.grading_batch.batch import finalize_submission, unpack_autograder
 from diffcourse_staff.grading_batch.engines import RUNNER_CAPS, Limits, RunResult
 from diffcourse_staff.grading_batch.submissions import Submission, load_submissions
@@ -141,11 +143,18 @@ def validate(doc: dict) -> None:
 
 
 def prepare(
-    assignment: str, autograder_zip: Path, submissions: Path, data: Path, shards: int, **job
+    assignment: str,
+    autograder_zip: Path,
+    submissions: Path,
+    data: Path,
+    shards: int,
+    profile: str = "cpu",
+    **job,
 ) -> Path:
     """Lay out the shared volume at `data` and write data/job.yaml; returns its path."""
     data.mkdir(parents=True, exist_ok=True)
-    unpack_autograder(autograder_zip, data / "autograder" / "source")
+    source = unpack_autograder(autograder_zip, data / "autograder" / "source")
+    scale_checks.add_to_source(source, scale_checks.staff_folder(assignment), profile)
     shutil.copy2(autograder_zip, data / "autograder.zip")
     subs = load_submissions(submissions, data / "export")
     if submissions.is_dir() and not str(submissions.resolve()).startswith(str(data.resolve())):
@@ -162,7 +171,9 @@ def prepare(
         for s in subs
     ]
     (data / "submissions.json").write_text(json.dumps(records, indent=2), encoding="utf-8")
-    docs = job_manifests(assignment, shards, per_shard=-(-len(subs) // shards), **job)
+    docs = job_manifests(
+        assignment, shards, profile=profile, per_shard=-(-len(subs) // shards), **job
+    )
     for doc in docs:
         validate(doc)
     path = data / "job.yaml"
