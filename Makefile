@@ -9,6 +9,8 @@ SHELL := /bin/bash
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# What lies where in dist/ is src/diffcourse_staff/release/layout.py's to say; the
+# globs below ($(DIST)/*/*-student.zip...) follow it: change both together.
 DIST   := dist
 # One assignment for `make assignment A=ps1`.
 A      ?=

@@ -23,15 +23,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from diffcourse_staff.course import REPO_ROOT
 from diffcourse_staff.grading_batch.batch import BatchConfig, grade_all, unpack_autograder
 from diffcourse_staff.grading_batch.engines import GRADE_ONE, ContainerEngine, Job, Limits
 from diffcourse_staff.grading_batch.image import image_exists, image_tag
+from diffcourse_staff.release.layout import Layout
 
 
 def reference_notebook(aid: str) -> Path:
     """The reference solution as a submission: Otter's autograder copy of the notebook."""
-    path = REPO_ROOT / "build" / aid / "otter" / "autograder" / f"{aid}.ipynb"
+    path = Layout().set_by_id(aid).otter_autograder_notebook
     if not path.is_file():
         sys.exit(f"{path}: missing; run `make assignment A={aid}` first")
     return path
@@ -57,7 +57,7 @@ def main() -> int:
     limits = Limits(memory_mb=4096, timeout_s=1200)
     engine = ContainerEngine("podman", image, limits)
     for aid in args.assignments:
-        zip_path = REPO_ROOT / "dist" / aid / f"{aid}-autograder.zip"
+        zip_path = Layout().set_by_id(aid).autograder_zip
         if not zip_path.is_file():
             print(f"{aid}: skipped ({zip_path} not built)")
             continue

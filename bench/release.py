@@ -4,7 +4,7 @@
 
 Builds every notebook assignment of the course with all gates into a fresh
 temporary dist/ and build/ (a cold `make release` without the site), builds
-again with nothing changed, and prints the figures gate a measured while
+again with nothing changed, and prints the figures the reference gate measured while
 grading each reference submission through its autograder zip (whole process
 tree: otter and its kernel, polled with psutil). Targets: cold <= 300 s,
 no-change <= 10 s, grading <= 600 MB peak and <= 120 s CPU per reference.
@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("--course", default=str(REPO / "course.yml"))
     args = parser.parse_args()
     from diffcourse_staff.course import CourseFileError, load_course
+    from diffcourse_staff.release.layout import Layout
 
     tmp = Path(tempfile.mkdtemp(prefix="release-bench-"))
     try:
@@ -79,7 +80,7 @@ def main() -> None:
             f"no-change rebuild:        {again:7.1f} s  (target {TARGETS['nochange_s']} s: "
             f"{verdict(again, TARGETS['nochange_s'])})"
         )
-        for report_path in sorted(dist.glob("*/grading-report.json")):
+        for report_path in Layout.beside(dist).grading_reports():
             report = json.loads(report_path.read_text())
             ref = report["reference"]
             print(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from diffcourse_staff.site import FIGURES_DIR, site_course, student_zip
+from diffcourse_staff.site import FIGURES_DIR, release, site_course
 from diffcourse_staff.site.build import build
 from diffcourse_staff.site.figures import make_figures
 
@@ -32,7 +32,7 @@ def main() -> int:
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}")
     course = site_course()
-    stub = not all(student_zip(a.id).is_file() for a in course.notebook_assignments)
+    stub = not all(release().set(a).student_zip.is_file() for a in course.notebook_assignments)
 
     make_figures(FIGURES_DIR, log=lambda *a: None)  # the build needs current figures
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,26 +8,30 @@ from pathlib import Path
 
 import nbformat
 
-from diffcourse_staff.course import DEFAULT_COURSE_FILE, REPO_ROOT, load_course
+from diffcourse_staff.course import DEFAULT_COURSE_FILE, load_course
 from diffcourse_staff.release import BuildOptions, build_assignment
+from diffcourse_staff.release.layout import Layout, SetPaths
 
 COURSE = load_course(DEFAULT_COURSE_FILE)
-DIST, BUILD = REPO_ROOT / "dist", REPO_ROOT / "build"
 
 
-def built(aid: str) -> Path:
-    """dist/<aid>, built without the gates if its inputs changed (the stamps decide)."""
-    build_assignment(
-        COURSE, COURSE.assignment(aid), BuildOptions(dist=DIST, build=BUILD, gates=False, log=print)
-    )
-    return DIST / aid
+def paths(aid: str) -> SetPaths:
+    """Where the release (the real dist/ and build/) puts a set's outputs."""
+    return Layout().set(COURSE.assignment(aid))
+
+
+def built(aid: str) -> SetPaths:
+    """dist/<aid>'s paths, built without the gates if its inputs changed (the stamps decide)."""
+    build_assignment(COURSE, COURSE.assignment(aid), BuildOptions(gates=False, log=print))
+    return paths(aid)
 
 
 def unzip_student(aid: str, dest: Path) -> Path:
     """Unpack the published student zip into dest; returns the folder it makes (dest/<aid>)."""
-    with zipfile.ZipFile(built(aid) / f"{aid}-student.zip") as zf:
+    paths = built(aid)
+    with zipfile.ZipFile(paths.student_zip) as zf:
         zf.extractall(dest)
-    return dest / aid
+    return dest / paths.student_zip_prefix
 
 
 def _code_cells(nb) -> list:
@@ -41,7 +45,7 @@ def answered(aid: str, student_nb: Path) -> None:
     code cells pair one to one with the student's.
     """
     nb = nbformat.read(student_nb, as_version=4)
-    ref = nbformat.read(BUILD / aid / "otter" / "autograder" / student_nb.name, as_version=4)
+    ref = nbformat.read(paths(aid).otter_autograder_notebook, as_version=4)
     mine, theirs = _code_cells(nb), _code_cells(ref)
     assert len(mine) == len(theirs), f"{aid}: the two notebooks no longer pair up"
     for cell, ref_cell in zip(mine, theirs, strict=True):

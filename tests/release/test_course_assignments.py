@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from diffcourse_staff.course import DEFAULT_COURSE_FILE, REPO_ROOT, load_course
+from diffcourse_staff.course import DEFAULT_COURSE_FILE, load_course
 from diffcourse_staff.release import BuildOptions, ReleaseError, build_assignment
 
 COURSE = load_course(DEFAULT_COURSE_FILE)
@@ -19,7 +19,7 @@ COURSE = load_course(DEFAULT_COURSE_FILE)
 @pytest.mark.parametrize("aid", [a.id for a in COURSE.notebook_assignments])
 def test_assignment_builds_and_passes_every_gate(aid):
     a = COURSE.assignment(aid)
-    opts = BuildOptions(dist=REPO_ROOT / "dist", build=REPO_ROOT / "build", log=print)
+    opts = BuildOptions(log=print)  # the real dist/ and build/
     try:
         result = build_assignment(COURSE, a, opts)
     except ReleaseError as e:

@@ -15,7 +15,7 @@ import pytest
 
 from diffcourse_staff.course import Assignment
 from diffcourse_staff.release import ReleaseError, check_site, grade_submission
-from diffcourse_staff.release.gates import gate_environment, gate_plugin
+from diffcourse_staff.release.gates import GATES, check_environment, check_runner, gate_named
 from tests.release.conftest import REPO, cell_index, edit_notebook, new_cell, replace_in_cell
 
 SOLUTION_LINE = "scaled_values = np.asarray(x, dtype=float) * a"
@@ -27,7 +27,7 @@ SOLUTION_LINE = "scaled_values = np.asarray(x, dtype=float) * a"
 def test_good_fixture_passes_every_gate(good_build):
     fc, result = good_build
     assert result.rebuilt
-    assert result.gates_run == ["d", "e", "c", "a", "b"]
+    assert result.gates_run == ["environment", "runner", "leaks", "reference", "blank"]
     d = fc.dist / "fx1"
     shipped = ["data.txt", "fx1.ipynb", "requirements-colab.txt", "requirements.txt"]
     public_tests = ["tests/q1.py", "tests/q2.py"]  # Otter on Colab reads tests from files
@@ -43,6 +43,51 @@ def test_good_fixture_passes_every_gate(good_build):
     assert not (d / "GATES-FAILED.txt").exists()
     assert not list(fc.dist.rglob("*autograder_*"))  # Otter's timestamped zip stays in build/
     assert list((fc.build / "fx1" / "otter" / "autograder").glob("fx1-autograder_*.zip"))
+
+
+def test_gates_are_declared_by_name_with_their_letters_as_aliases(good_build):
+    fc, _ = good_build
+    assert [(g.name, g.alias) for g in GATES] == [
+        ("environment", "d"),
+        ("runner", "e"),
+        ("leaks", "c"),
+        ("reference", "a"),
+        ("blank", "b"),
+    ]
+    assert gate_named("c") is gate_named("leaks")
+    with pytest.raises(KeyError, match="the gates are environment \\(d\\), runner"):
+        gate_named("f")
+    logged = [line for line in fc.logs if " gate " in line]
+    assert logged[0] == "fx1: gate environment ok (CPU torch pinned in the zip's environment)"
+    assert [line.split()[2] for line in logged] == [g.name for g in GATES]
+    stamps = json.loads((fc.build / "fx1" / "stamps.json").read_text())
+    assert sorted(stamps["gates"]) == sorted(g.name for g in GATES)
+
+
+def test_lint_runs_once_per_build_and_not_at_all_when_nothing_is_pending(
+    fixture_course, monkeypatch
+):
+    from diffcourse_staff.release import gates, lint
+
+    calls = []
+    real = lint.lint_notebook
+    monkeypatch.setattr(lint, "lint_notebook", lambda *a: calls.append(a) or real(*a))
+    # the gates that read the linted notebook, without the two gradings
+    graded = ("reference", "blank")
+    monkeypatch.setattr(gates, "GATES", tuple(g for g in GATES if g.name not in graded))
+    first = fixture_course.build_one("fx1")
+    assert first.rebuilt and first.gates_run == ["environment", "runner", "leaks"]
+    assert len(calls) == 1  # the build and the leaks gate share one lint
+    fixture_course.build_one("fx1", gates=False)
+    assert len(calls) == 1  # up to date: nothing to lint
+    (fixture_course.build / "fx1" / "stamps.json").write_text(
+        json.dumps(
+            {**json.loads((fixture_course.build / "fx1" / "stamps.json").read_text()), "gates": {}}
+        )
+    )
+    again = fixture_course.build_one("fx1")
+    assert not again.rebuilt and again.gates_run == ["environment", "runner", "leaks"]
+    assert len(calls) == 2  # built before, gates pending: linted once, for the leaks gate
 
 
 def test_grading_report_has_the_measured_figures(good_build):
@@ -164,7 +209,7 @@ def test_gate_d_refuses_a_cuda_torch_environment(good_build, tmp_path):
                 data = data.replace(b"torch==2.13.0+cpu", b"torch==2.13.0")
             zout.writestr(name, data)
     with pytest.raises(ReleaseError, match=r"fx1: bad.zip: environment.yml must pin exactly"):
-        gate_environment("fx1", bad)
+        check_environment("fx1", bad)
 
 
 def test_gate_e_checks_the_runner_limits_from_the_course_file(good_build):
@@ -172,7 +217,7 @@ def test_gate_e_checks_the_runner_limits_from_the_course_file(good_build):
     a = fc.course.assignment("fx1")
     other = Assignment(**{**a.__dict__, "cell_timeout": 60})
     with pytest.raises(ReleaseError, match="limits in grading_config.json are .* course.yml says"):
-        gate_plugin("fx1", fc.dist / "fx1" / "fx1-autograder.zip", other)
+        check_runner("fx1", fc.dist / "fx1" / "fx1-autograder.zip", other)
 
 
 def test_site_leak_scan_before_and_after_the_due_date(good_build, tmp_path):
@@ -199,7 +244,7 @@ def test_building_an_assignment_leaves_the_site_to_its_own_scan(fixture_course):
     page.parent.mkdir(parents=True)
     page.write_text("<pre>scaled_values = np.asarray(x, dtype=float) * a</pre>")
     result = fc.build_one("fx1")
-    assert result.rebuilt and "c" in result.gates_run
+    assert result.rebuilt and "leaks" in result.gates_run
     problems = check_site(fc.course, fc.dist / "site", now=dt.datetime(2027, 1, 15))
     assert len(problems) == 1 and problems[0].startswith("fx1 q1: solution line")
 
@@ -221,7 +266,7 @@ def test_failing_reference_names_question_and_test_case(fixture_course):
         lambda nb: replace_in_cell(nb, "def scale", "* a\n", "* a + 1\n"),
     )
     msg = build_error(fixture_course)
-    assert msg.startswith("fx1 q1: the reference solution scores 2/4")
+    assert msg.startswith("fx1 q1: reference gate: the reference solution scores 2/4")
     assert "test case 2 (hidden, source cell 11)" in msg
 
 
@@ -235,7 +280,7 @@ def test_infinite_loop_costs_only_that_question(fixture_course):
     t = time.monotonic()
     msg = build_error(fixture_course)
     assert time.monotonic() - t < 120
-    assert msg.startswith("fx1 q1: the reference solution scores 0/4")
+    assert msg.startswith("fx1 q1: reference gate: the reference solution scores 0/4")
     assert "did not return within 10 s (the per-call time limit)" in msg
     results = json.loads(
         (fixture_course.build / "fx1" / "grading" / "reference" / "results.json").read_text()
@@ -253,7 +298,9 @@ def test_placeholder_that_passes_a_hidden_test(fixture_course):
 
     edit_notebook(fixture_course.notebooks["fx1"], edit)
     msg = build_error(fixture_course)
-    assert msg.startswith("fx1 q1: q1 test case 3 (hidden, source cell 12) passes on the untouched")
+    assert msg.startswith(
+        "fx1 q1: blank gate: q1 test case 3 (hidden, source cell 12) passes on the untouched"
+    )
 
 
 def test_solution_leaked_in_a_public_test(fixture_course):
@@ -270,7 +317,9 @@ def test_solution_leaked_in_a_public_test(fixture_course):
 
     edit_notebook(fixture_course.notebooks["fx1"], edit)
     msg = build_error(fixture_course)
-    assert msg.startswith("fx1 q1: 2 problems")
+    assert msg.startswith("fx1 q1: leaks gate: 2 problems")
+    failed = (fixture_course.dist / "fx1" / "GATES-FAILED.txt").read_text()
+    assert failed.startswith("Do not upload or publish this build. fx1 q1: leaks gate: 2 problems")
     assert "leak: q1: solution line 'scaled_values = np.asarray" in msg
     # Public tests ship as files (tests/q1.py), where Otter reads them on Colab too.
     assert "student/tests/q1.py" in msg and "fx1-student.zip!fx1/tests/q1.py" in msg
@@ -362,4 +411,4 @@ def test_gate_e_refuses_a_zip_that_never_shows_hidden_results(good_build, tmp_pa
                 data = json.dumps(config).encode()
             zout.writestr(name, data)
     with pytest.raises(ReleaseError, match="show_hidden is off"):
-        gate_plugin("fx1", bad, fc.course.assignment("fx1"))
+        check_runner("fx1", bad, fc.course.assignment("fx1"))

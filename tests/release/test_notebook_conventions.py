@@ -67,7 +67,7 @@ def test_one_question_naming_scheme_and_no_cells_of_their_own(aid):
 
 @pytest.mark.parametrize("aid", SETS)
 def test_built_notebook_has_one_set_up_cell_one_submitting_section_and_loud_stubs(aid):
-    nb = nbformat.read(built(aid) / "student" / f"{aid}.ipynb", as_version=4)
+    nb = nbformat.read(built(aid).student_notebook, as_version=4)
     sources = [c.source for c in nb.cells]
     assert sum(SETUP_MARKER in s for s in sources) == 1
     assert sum(SUBMIT_MARKER in s for s in sources) == 1

@@ -11,8 +11,7 @@ import pytest
 
 from diffcourse_staff.course import load_course
 from diffcourse_staff.release.build import notebook_path
-from diffcourse_staff.release.cli import check_site
-from diffcourse_staff.release.leaks import needles
+from diffcourse_staff.release.leaks import check_site, needles
 from diffcourse_staff.release.notebook import read_source_notebook
 
 

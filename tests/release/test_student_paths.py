@@ -75,7 +75,7 @@ def fresh_venv(folder: Path) -> Path:
 
 
 def grade(aid: str, submission: Path, out: Path) -> dict[str, dict]:
-    zip_path = built(aid) / f"{aid}-autograder.zip"
+    zip_path = built(aid).autograder_zip
     cmd = [sys.executable, "-m", "diffcourse_staff.release", "grade", zip_path, submission]
     _run([*cmd, "--out", out], submission.parent)
     return results(out)
@@ -133,7 +133,7 @@ def served_site(tmp_path_factory):
     for a in COURSE.notebook_assignments:
         target = root / download_uri(a.id)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(built(a.id) / f"{a.id}-student.zip", target)
+        shutil.copy2(built(a.id).student_zip, target)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -144,7 +144,7 @@ def served_site(tmp_path_factory):
 def on_colab(aid: str, folder: Path, site: str, answers: bool) -> nbformat.NotebookNode:
     """The built notebook alone in folder, run as on Colab against the served site."""
     notebook = folder / f"{aid}.ipynb"
-    shutil.copy2(built(aid) / "student" / notebook.name, notebook)
+    shutil.copy2(built(aid).student_dir / notebook.name, notebook)
     if answers:
         answered(aid, notebook)
     return on_colab_prepared(aid, folder, site)
@@ -158,17 +158,17 @@ def _text(cell) -> str:
 def test_colab_set_up_cell_fetches_the_zip_and_otter_reads_the_public_tests(
     aid, served_site, tmp_path
 ):
-    nb = nbformat.read(built(aid) / "student" / f"{aid}.ipynb", as_version=4)
+    nb = nbformat.read(built(aid).student_notebook, as_version=4)
     first_check = next(
         i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "grader.check(" in c.source
     )
     notebook = tmp_path / f"{aid}.ipynb"
-    shutil.copy2(built(aid) / "student" / notebook.name, notebook)
+    shutil.copy2(built(aid).student_dir / notebook.name, notebook)
     nb.cells = nb.cells[: first_check + 1]  # up to the first public check, blank
     nbformat.write(nb, notebook)
 
     ran = on_colab_prepared(aid, tmp_path, served_site)
-    shipped = {p.name for p in (built(aid) / "student").iterdir()} - {notebook.name}
+    shipped = {p.name for p in built(aid).student_dir.iterdir()} - {notebook.name}
     assert shipped <= {p.name for p in tmp_path.iterdir()}, "the set-up cell missed files"
     assert (tmp_path / "tests").is_dir()
     check = _text(ran.cells[-1])

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from diffcourse_staff.site import site_course, student_zip
+from diffcourse_staff.site import release, site_course
 from diffcourse_staff.site.build import build
 from diffcourse_staff.site.figures import make_figures
 
@@ -42,7 +42,7 @@ def site_dir(tmp_path_factory, course, figures_ready) -> Path:
     given = os.environ.get("DIFFCOURSE_TEST_SITE")
     if given:
         return Path(given)
-    stub = not all(student_zip(a.id).is_file() for a in course.notebook_assignments)
+    stub = not all(release().set(a).student_zip.is_file() for a in course.notebook_assignments)
     out = tmp_path_factory.mktemp("site")
     build(out, stub_downloads=stub)
     return out

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from diffcourse_staff.release.cli import check_site
+from diffcourse_staff.release.leaks import check_site
 from diffcourse_staff.site.library import library_state
 
 MINUTE = dt.timedelta(minutes=1)

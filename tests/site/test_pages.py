@@ -157,10 +157,7 @@ def test_every_lecture_gets_its_date_and_topics(course):
 
 def test_build_refuses_to_run_without_the_student_zips(monkeypatch, tmp_path, course):
     monkeypatch.setattr("diffcourse_staff.site.figures.stale", lambda *a, **k: [])
-    monkeypatch.setattr(
-        site_build, "student_zip", lambda aid: tmp_path / aid / f"{aid}-student.zip"
-    )
-    monkeypatch.setattr(site_build, "REPO_ROOT", tmp_path)
+    monkeypatch.setenv("DIFFCOURSE_DIST_DIR", str(tmp_path / "dist"))  # a release not built
     with pytest.raises(site_build.SiteBuildError, match="student zip.*--stub-downloads"):
         site_build.preflight(stub_downloads=False)
     site_build.preflight(stub_downloads=True)  # a preview needs no zips

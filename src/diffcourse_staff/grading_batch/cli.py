@@ -21,6 +21,7 @@ from diffcourse_staff.grading_batch.image import DEFAULT_TAG, image_exists, imag
 from diffcourse_staff.grading_batch.journal import JournalError
 from diffcourse_staff.grading_batch.outputs import OutputsError, write_report
 from diffcourse_staff.grading_batch.submissions import SubmissionsError
+from diffcourse_staff.release.layout import Layout
 
 DEFAULT_OUT = REPO_ROOT / "runs" / "grade-all"  # git-ignored: student data stays out of git
 
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _autograder_zip(args) -> Path:
-    default = REPO_ROOT / "dist" / args.assignment / f"{args.assignment}-autograder.zip"
+    default = Layout().set_by_id(args.assignment).autograder_zip
     path = Path(args.autograder or default)
     if not path.is_file():
         sys.exit(f"error: {path}: no autograder zip (run `make assignment A={args.assignment}`)")

@@ -13,9 +13,10 @@ cycle and assignments/README.md for the authoring conventions.
 """
 
 from diffcourse_staff.release.build import BuildOptions, BuildResult, build_assignment
-from diffcourse_staff.release.cli import build_course, check_site
+from diffcourse_staff.release.cli import build_course
 from diffcourse_staff.release.errors import ReleaseError
 from diffcourse_staff.release.grade import grade_submission
+from diffcourse_staff.release.leaks import check_site
 
 __all__ = [
     "BuildOptions",

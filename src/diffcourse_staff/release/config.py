@@ -72,7 +72,7 @@ def merged_config(source_config: dict, assignment: Assignment, files: list[str])
     cfg["overwrite_requirements"] = False  # keep Otter's own otter-grader[grading,plugins] line
     cfg["init_cell"] = False  # the notebook has its own, after the Colab set-up cell
     cfg["check_all_cell"] = False
-    cfg["run_tests"] = False  # gate a grades the reference through the built zip instead
+    cfg["run_tests"] = False  # the reference gate grades it through the built zip instead
     # The release appends its own Submitting section and export cell (student_cells.py):
     # Otter's export does not work on Colab, and its cell would be a second section.
     cfg["export_cell"] = False

@@ -1,18 +1,32 @@
-"""The release gates. Each raises ReleaseError naming the assignment and the question.
+"""The release gates: what must hold before a build may be uploaded or published.
 
-a. the reference solutions score full marks through the built autograder zip;
-b. the untouched student notebook runs and scores 0, test case by test case;
-c. nothing shipped to students leaks a solution line or a hidden test;
-d. the zip's environment installs CPU torch at the pinned version;
-e. the zip carries the grading runner, its configuration with course.yml's
-   limits, the reference and the entry script that runs it, and hides stdout.
+`GATES` declares them, in the order they run (cheapest first, so a broken zip
+fails in a second rather than after a grading). Each gate reads one
+`BuildContext`, is stamped under its name once it passes, and on failure
+raises a ReleaseError that names the gate, the assignment and the question:
+
+    environment (d)  the zip's environment installs CPU torch at the pinned version
+    runner      (e)  the zip carries the grading runner, its configuration with
+                     course.yml's limits, the reference and the entry script that
+                     runs it, and hides stdout
+    leaks       (c)  nothing shipped to students leaks a solution line or a hidden test
+    reference   (a)  the reference solutions score full marks through the built zip;
+                     writes the grading report (measured cost, Gradescope settings)
+    blank       (b)  the untouched student notebook runs and scores 0, case by case
+
+The letters are the names older notes and stamps used; `gate_named` accepts both.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
+import os
+import sys
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -28,8 +42,10 @@ from diffcourse_staff.release.config import (
     TORCH_VERSION,
     grading_config,
 )
+from diffcourse_staff.release.context import BuildContext
 from diffcourse_staff.release.errors import ReleaseError
-from diffcourse_staff.release.grade import GradeOutcome
+from diffcourse_staff.release.grade import GradeOutcome, grade_submission
+from diffcourse_staff.release.layout import SetPaths
 from diffcourse_staff.release.notebook import SourceNotebook
 
 # Gradescope's documented default container: 768 MB, half a vCPU, 10 min timeout.
@@ -88,8 +104,8 @@ def _first_line(message: str) -> str:
     return (lines[-1] if lines else "")[:240]
 
 
-def gate_reference(aid: str, src: SourceNotebook, outcome: GradeOutcome) -> None:
-    """Gate a: full marks, per question, total == possible > 0."""
+def check_reference(aid: str, src: SourceNotebook, outcome: GradeOutcome) -> None:
+    """Full marks, per question, total == possible > 0."""
     if not outcome.completed:
         raise ReleaseError(aid, f"grading the reference solutions failed: {outcome.reason}")
     if outcome.plugin and outcome.plugin.get("reference_error"):
@@ -134,8 +150,8 @@ def gate_reference(aid: str, src: SourceNotebook, outcome: GradeOutcome) -> None
         )
 
 
-def gate_blank_student(aid: str, src: SourceNotebook, outcome: GradeOutcome) -> None:
-    """Gate b: the untouched student notebook is graded to the end and scores 0 everywhere."""
+def check_blank(aid: str, src: SourceNotebook, outcome: GradeOutcome) -> None:
+    """The untouched student notebook is graded to the end and scores 0 everywhere."""
     if not outcome.completed:
         raise ReleaseError(aid, f"grading the untouched student notebook failed: {outcome.reason}")
     if not outcome.scores:
@@ -159,14 +175,14 @@ def gate_blank_student(aid: str, src: SourceNotebook, outcome: GradeOutcome) -> 
         raise ReleaseError(aid, problems, questions.pop() if len(questions) == 1 else None)
 
 
-def gate_leaks(
+def check_leaks(
     aid: str,
     src: SourceNotebook,
     roots: list[Path],
     vendor_dir: Path | None,
     forbidden: dict[bytes, str],
 ) -> None:
-    """Gate c: the leak scan of the student folder and zip, and the vendored modules."""
+    """The leak scan of the student folder and zip, and the vendored modules."""
     found = leakscan.scan(roots, [src], forbidden)
     if vendor_dir is not None and vendor_dir.exists():
         found += leakscan.vendored_conflicts(vendor_dir, src)
@@ -190,8 +206,8 @@ def zip_pip_lines(zip_path: Path) -> list[str]:
     return pip
 
 
-def gate_environment(aid: str, zip_path: Path) -> None:
-    """Gate d: the zip's environment installs CPU torch at the tested version."""
+def check_environment(aid: str, zip_path: Path) -> None:
+    """The zip's environment installs CPU torch at the tested version."""
     try:
         pip = zip_pip_lines(zip_path)
     except (KeyError, zipfile.BadZipFile, yaml.YAMLError) as e:
@@ -230,8 +246,8 @@ RUNNER_MODULES = (
 )
 
 
-def gate_plugin(aid: str, zip_path: Path, assignment: Assignment) -> None:
-    """Gate e: the grading runner, its configuration (course.yml's limits), the reference
+def check_runner(aid: str, zip_path: Path, assignment: Assignment) -> None:
+    """The grading runner, its configuration (course.yml's limits), the reference
     and the entry script are in the zip; stdout and hidden results stay hidden."""
     with zipfile.ZipFile(zip_path) as zf:
         names = set(zf.namelist())
@@ -284,3 +300,147 @@ def recommended_settings(outcome: GradeOutcome, assignment: Assignment) -> dict:
         "within_targets": peak <= MEMORY_TARGET_MB and outcome.cpu_s <= CPU_TARGET_S,
         "measured_peak_mb": round(peak, 1),
     }
+
+
+def _rounded(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def grading_report(ctx: BuildContext, outcome: GradeOutcome) -> dict:
+    """dist/<id>/grading-report.json: what grading the reference cost, and the Gradescope
+    settings that follow (the site's problem-set page and the staff read it)."""
+    plugin = outcome.plugin or {}
+    return {
+        "assignment": ctx.aid,
+        "autograder_zip": ctx.paths.autograder_zip.name,
+        "graded_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "reference": {
+            "total": outcome.total,
+            "possible": outcome.possible,
+            "questions": {q: {"score": s, "possible": p} for q, (s, p) in outcome.scores.items()},
+            "wall_s": round(outcome.wall_s, 2),
+            "cpu_s": round(outcome.cpu_s, 2),
+            "peak_rss_mb": round(outcome.peak_rss_mb, 1),
+            "peak_anon_mb": _rounded(outcome.peak_anon_mb),
+            "peak_pss_mb": _rounded(outcome.peak_pss_mb),
+            "flags": plugin.get("findings", []),
+            "sandbox": plugin.get("sandbox", {}),
+        },
+        "cell_timeout_s": ctx.assignment.cell_timeout,
+        "limits": grading_config(ctx.assignment, [])["limits"],
+        "targets": {"peak_pss_mb": MEMORY_TARGET_MB, "cpu_s": CPU_TARGET_S},
+        "gradescope": recommended_settings(outcome, ctx.assignment),
+        "measured_on": f"{os.cpu_count()} CPU(s), Python {sys.version.split()[0]}",
+    }
+
+
+# -- the gates, declared ---------------------------------------------------------------
+# Each step runs one check on the context and returns what its log line says in brackets.
+
+
+def _environment(ctx: BuildContext) -> str:
+    check_environment(ctx.aid, ctx.paths.autograder_zip)
+    return "CPU torch pinned in the zip's environment"
+
+
+def _runner(ctx: BuildContext) -> str:
+    check_runner(ctx.aid, ctx.paths.autograder_zip, ctx.assignment)
+    return "grading runner, reference and limits in the zip"
+
+
+def _leaks(ctx: BuildContext) -> str:
+    p = ctx.paths
+    forbidden = {p.autograder_zip.read_bytes(): "the autograder zip"}
+    if p.otter_autograder_notebook.exists():
+        forbidden[p.otter_autograder_notebook.read_bytes()] = "Otter's autograder notebook"
+    # This assignment's handout only. The site is scanned as a whole by `check-site` once
+    # it is rebuilt (make site): the one on disk now predates this build, and it holds
+    # other assignments' handouts, which their own rules judge.
+    vendored = p.vendored_dir if ctx.modules else None
+    check_leaks(ctx.aid, ctx.source, [p.student_dir, p.student_zip], vendored, forbidden)
+    return "no leak in the student folder and zip"
+
+
+def _reference(ctx: BuildContext) -> str:
+    p = ctx.paths
+    outcome = grade_submission(
+        p.otter_autograder_notebook,
+        p.autograder_zip,
+        p.grading_dir("reference"),
+        ctx.options.guard_seconds,
+    )
+    check_reference(ctx.aid, ctx.source, outcome)
+    report = grading_report(ctx, outcome)
+    p.grading_report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return (
+        f"reference {outcome.total:g}/{outcome.possible:g}; {outcome.wall_s:.1f} s wall, "
+        f"{outcome.cpu_s:.1f} s CPU, {outcome.peak_pss_mb or outcome.peak_rss_mb:.0f} MB peak"
+    )
+
+
+def _blank(ctx: BuildContext) -> str:
+    p = ctx.paths
+    outcome = grade_submission(
+        p.student_notebook, p.autograder_zip, p.grading_dir("student"), ctx.options.guard_seconds
+    )
+    check_blank(ctx.aid, ctx.source, outcome)
+    return "untouched notebook scores 0 on every question and test case"
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    alias: str  # the letter older notes and stamps used
+    run: Callable[[BuildContext], str]  # raises ReleaseError; returns the log's detail
+    needs_source: bool = False  # reads the linted source notebook
+    output: Callable[[SetPaths], Path] | None = None  # a file it writes: missing -> rerun
+
+
+GATES: tuple[Gate, ...] = (
+    Gate("environment", "d", _environment),
+    Gate("runner", "e", _runner),
+    Gate("leaks", "c", _leaks, needs_source=True),
+    Gate("reference", "a", _reference, needs_source=True, output=lambda p: p.grading_report),
+    Gate("blank", "b", _blank, needs_source=True),
+)
+
+
+def gate_named(name: str) -> Gate:
+    """A gate by its name or its letter."""
+    for gate in GATES:
+        if name in (gate.name, gate.alias):
+            return gate
+    known = ", ".join(f"{g.name} ({g.alias})" for g in GATES)
+    raise KeyError(f"no gate {name!r}; the gates are {known}")
+
+
+def _pending(gate: Gate, ctx: BuildContext) -> bool:
+    if gate.output is not None and not gate.output(ctx.paths).exists():
+        return True
+    return ctx.options.force or not ctx.stamps.gate_passed(gate.name, ctx.key)
+
+
+def run_gates(ctx: BuildContext) -> list[str]:
+    """Run every gate not yet passed for these inputs, in order; return the names run.
+
+    While a gate fails, dist/<id>/GATES-FAILED.txt says not to upload the build.
+    """
+    pending = [g for g in GATES if _pending(g, ctx)]
+    failed = ctx.paths.gates_failed
+    try:
+        if any(g.needs_source for g in pending):
+            ctx.source  # noqa: B018 - lint first: a lint error is no gate's failure
+        for gate in pending:
+            try:
+                detail = gate.run(ctx)
+            except ReleaseError as e:
+                raise e.in_gate(gate.name) from None
+            ctx.stamps.record_gate(gate.name, ctx.key)
+            ctx.result.gates_run.append(gate.name)
+            ctx.log(f"gate {gate.name} ok ({detail})")
+    except ReleaseError as e:
+        failed.write_text(f"Do not upload or publish this build. {e}\n", encoding="utf-8")
+        raise
+    failed.unlink(missing_ok=True)
+    ctx.stamps.refresh_outputs(ctx.paths.dist)
+    return ctx.result.gates_run

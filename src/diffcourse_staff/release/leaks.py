@@ -10,11 +10,15 @@ executed outputs in notebooks, hidden tests in notebook metadata and any
 autograder file (test files, otter_config.json, the autograder zip), and
 checks that no vendored diffcourse module defines or imports a function that a
 solution cell defines.
+
+Two users: the leaks gate (one set's student folder and zip, release/gates.py)
+and `check_site` (the whole built site, every set not yet due: `make site`).
 """
 
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import html
 import io
 import json
@@ -23,6 +27,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from diffcourse_staff.course import Course
+from diffcourse_staff.release.layout import site_handout
 from diffcourse_staff.release.notebook import SourceNotebook, cell_source, strip_magics
 
 MIN_LENGTH = 16  # shorter normalised lines are too generic to prove a leak
@@ -257,3 +263,52 @@ def vendored_conflicts(vendor_dir: Path, src: SourceNotebook) -> list[Leak]:
 def solution_notebook_text(src: SourceNotebook) -> str:
     """All cell text of a source notebook (used to tell shipped copies of it apart)."""
     return "\n".join(cell_source(c) for c in src.cells)
+
+
+# -- the built site ----------------------------------------------------------------------
+
+# Evidence that another assignment's handout gives away a secret: single generic code
+# lines (a loop header, a dtype cast) recur across problem sets by chance.
+CROSS_ASSIGNMENT_MIN_SOLUTION_LINES = 2
+
+
+def check_site(course: Course, site: Path, now: dt.datetime | None = None) -> list[str]:
+    """Leak scan of the built site for every assignment not yet due; returns the problems.
+
+    Pages are public from the start, so any secret of an assignment not due at `now`
+    found there is a leak. A student zip of assignment X is public from X's release, so
+    a secret of another assignment Y counts only if Y is still open then (problem set 3
+    may give away problem set 2's DDIM step once problem set 2 is due), and only with
+    real evidence: a hidden-test message, or at least two solution lines of one question
+    in one file (hidden-test set-up lines are generic across problem sets). The library's
+    rules (no wheel or API pages before its date) are `wheel.site_problems`.
+    """
+    from diffcourse_staff.release.build import notebook_path
+    from diffcourse_staff.release.notebook import read_source_notebook
+    from diffcourse_staff.release.wheel import site_problems
+
+    now = now or dt.datetime.now()
+    if not Path(site).exists():
+        return []
+    problems = []
+    for owner in course.notebook_assignments:
+        if owner.due <= now:
+            continue  # solutions may be published once the assignment is due
+        path = notebook_path(course, owner)
+        if not path.exists():
+            continue
+        cross: dict[tuple[str, str | None], list[Leak]] = {}
+        for leak in scan([Path(site)], [read_source_notebook(path)]):
+            handout_id = site_handout(leak.where)
+            handout = course.assignment(handout_id) if handout_id else None
+            if handout is None or handout.id == owner.id:
+                problems.append(f"{owner.id} {leak}")
+            elif owner.due > handout.release and leak.kind != "hidden test line":
+                cross.setdefault((leak.where, leak.question), []).append(leak)
+        for found in cross.values():
+            solution_lines = [lk for lk in found if lk.kind == "solution line"]
+            if len(solution_lines) < len(found) or (
+                len(solution_lines) >= CROSS_ASSIGNMENT_MIN_SOLUTION_LINES
+            ):
+                problems.extend(f"{owner.id} {lk}" for lk in found)
+    return problems + site_problems(course, Path(site), now)

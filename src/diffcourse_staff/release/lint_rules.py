@@ -21,6 +21,7 @@ from diffcourse_staff.release.notebook import (
     Question,
     SourceNotebook,
     question_name_ok,
+    strip_magics,
     test_config,
 )
 from diffcourse_staff.release.otter_keys import (
@@ -79,7 +80,7 @@ def _message_quotes(test_source: str) -> list[int]:
     The delimiters do not matter (ruff format writes "..." in notebooks too); a `"`
     inside the message text is what the authoring rules forbid.
     """
-    tree = ast.parse(_python_only(test_source))
+    tree = ast.parse(strip_magics(test_source))
     bad = []
     for node in ast.walk(tree):
         msg = None
@@ -97,11 +98,6 @@ def _message_quotes(test_source: str) -> list[int]:
         if any('"' in t for t in texts):
             bad.append(msg.lineno)
     return bad
-
-
-def _python_only(source: str) -> str:
-    """The test without IPython magics and shell lines (blank lines keep the numbering)."""
-    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines())
 
 
 # -- the notebook ------------------------------------------------------------------
@@ -372,7 +368,7 @@ def config_keys_of_tests(ctx: LintContext) -> Iterator[Finding]:
 def syntax_of_tests(ctx: LintContext) -> Iterator[Finding]:
     for q, n, t in _test_cases(ctx):
         try:
-            ast.parse(_python_only(t.source))
+            ast.parse(strip_magics(t.source))
         except SyntaxError as e:
             yield Finding(
                 t.cell, q.name, f"test case {n} is not valid Python: {e.msg} (line {e.lineno})"

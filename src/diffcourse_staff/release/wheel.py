@@ -29,13 +29,13 @@ from pathlib import Path
 
 from diffcourse_staff.course import REPO_ROOT, Assignment, Course
 from diffcourse_staff.release.errors import ReleaseError
+from diffcourse_staff.release.layout import DOWNLOADS
 
 PACKAGE_DIR = REPO_ROOT / "src" / "diffcourse"
 # The staff tooling is its own package (src/diffcourse_staff) and never ships; only caches are
 # left out of the library's folder.
 EXCLUDED = ("__pycache__",)
 STAFF_PACKAGE = "diffcourse_staff"
-WHEEL_DIST = "library"  # dist/library/diffcourse-<version>-py3-none-any.whl
 DIST_NAME = "diffcourse"
 
 
@@ -206,7 +206,7 @@ def site_problems(course: Course, site: Path, now: dt.datetime) -> list[str]:
     """The library's part of the site leak gate: API pages and the wheel, by the same date."""
     site = Path(site)
     api = site / "library" / "api"
-    wheels = sorted((site / "downloads").glob(f"{DIST_NAME}-*.whl"))
+    wheels = sorted((site / DOWNLOADS).glob(f"{DIST_NAME}-*.whl"))
     if not (api.exists() or wheels):
         return []
     opens = library_opens(course)

@@ -30,8 +30,8 @@ from diffcourse_staff.site import (
     FIGURES_DIR,
     NODE_MODULES,
     SITE_DIR,
+    release,
     site_course,
-    student_zip,
 )
 
 
@@ -56,10 +56,11 @@ def preflight(stub_downloads: bool) -> None:
             " run `make figures` (python -m diffcourse_staff.site.figures)"
         )
     if not stub_downloads:
+        zips = [release().set(a).student_zip for a in course.notebook_assignments]
         missing = [
-            str(student_zip(a.id).relative_to(REPO_ROOT))
-            for a in course.notebook_assignments
-            if not student_zip(a.id).is_file()
+            str(z.relative_to(REPO_ROOT) if z.is_relative_to(REPO_ROOT) else z)
+            for z in zips
+            if not z.is_file()
         ]
         if missing:
             raise SiteBuildError(

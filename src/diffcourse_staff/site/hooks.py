@@ -30,15 +30,14 @@ from mkdocs.structure.files import File, Files
 
 from diffcourse_staff.course import CourseFileError
 from diffcourse_staff.grades.ics import CALENDAR_URI, calendar_bytes
+from diffcourse_staff.release.layout import site_download
 from diffcourse_staff.site import (
     DOWNLOAD_MODES,
     DOWNLOADS_ENV,
     FIGURES_DIR,
     NODE_MODULES,
-    grading_report,
+    release,
     site_course,
-    student_notebook,
-    student_zip,
 )
 from diffcourse_staff.site.library import api_page, api_uri, library_modules, library_state
 from diffcourse_staff.site.pages import (
@@ -91,7 +90,7 @@ def _grading_reports(course) -> dict[str, dict]:
     """The release's grading reports that exist (a site built before the release has none)."""
     reports = {}
     for a in course.notebook_assignments:
-        path = grading_report(a.id)
+        path = release().set(a).grading_report
         if path.is_file():
             try:
                 reports[a.id] = json.loads(path.read_text(encoding="utf-8"))
@@ -159,10 +158,11 @@ def on_files(files: Files, config) -> Files:
                 f"problem set {a.id} has no page: write {docs / assignment_uri(a.id)}"
                 " (what it covers; dates and links come from {{ tags }})"
             )
-        zip_path = student_zip(a.id)
+        handout = release().set(a)
+        zip_path = handout.student_zip
         if zip_path.is_file():
             files.append(File.generated(config, download_uri(a.id), abs_src_path=str(zip_path)))
-        notebook = student_notebook(a.id)
+        notebook = handout.student_notebook
         if notebook.is_file():  # what "Open in Colab" opens
             files.append(File.generated(config, notebook_uri(a.id), abs_src_path=str(notebook)))
 
@@ -194,17 +194,17 @@ def _add_project_and_library_files(files: Files, config, course) -> None:
     if project_released(course):  # the starters need the library, public by then
         for track in (*tracks(), EXAMPLE):
             zipped = starter_zip(track, PROJECT_DOWNLOADS_DIR)
-            uri = f"downloads/{zipped.name}"
+            uri = site_download(zipped.name)
             files.append(File.generated(config, uri, abs_src_path=str(zipped)))
         template = template_zip(PROJECT_DOWNLOADS_DIR)
-        uri = f"downloads/{template.name}"
+        uri = site_download(template.name)
         files.append(File.generated(config, uri, abs_src_path=str(template)))
     library = _state["library"]
     if library.published:
         for module, _ in library_modules():
             files.append(File.generated(config, api_uri(module), content=api_page(module)))
         if library.wheel is not None:
-            uri = f"downloads/{library.wheel.name}"
+            uri = site_download(library.wheel.name)
             files.append(File.generated(config, uri, abs_src_path=str(library.wheel)))
 
 

@@ -20,11 +20,10 @@ from diffcourse_staff.course import Course
 from diffcourse_staff.release.wheel import (
     EXCLUDED,
     PACKAGE_DIR,
-    WHEEL_DIST,
     _excluded,
     library_opens,
 )
-from diffcourse_staff.site import DIST_DIR, DIST_DIR_ENV
+from diffcourse_staff.site import release
 
 NOW_ENV = "DIFFCOURSE_NOW"
 API_DIR = "library/api"
@@ -72,8 +71,7 @@ def library_state(course: Course, now: dt.datetime | None = None) -> LibraryStat
     published = opens is None or now >= opens
     wheel = None
     if published:
-        folder = Path(os.environ.get(DIST_DIR_ENV) or DIST_DIR) / WHEEL_DIST
-        wheel = next(iter(sorted(folder.glob("diffcourse-*.whl"))), None)
+        wheel = next(iter(sorted(release().wheel_dir.glob("diffcourse-*.whl"))), None)
     return LibraryState(opens, published, wheel)
 
 

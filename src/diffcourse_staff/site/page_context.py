@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from diffcourse_staff.course import Assignment, Course
+from diffcourse_staff.release import layout
 
 
 class MacroError(ValueError):
@@ -65,11 +66,11 @@ MINI_PROJECT_URI = "mini-project.md"
 
 
 def download_uri(assignment_id: str) -> str:
-    return f"downloads/{assignment_id}-student.zip"
+    return layout.site_student_zip(assignment_id)
 
 
 def notebook_uri(assignment_id: str) -> str:
-    return f"downloads/{assignment_id}.ipynb"
+    return layout.site_student_notebook(assignment_id)
 
 
 def colab_url(course: Course, assignment_id: str) -> str | None:

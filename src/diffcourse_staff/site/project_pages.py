@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from diffcourse_staff.projects.data import load_ideas, load_papers, load_rubric
 from diffcourse_staff.projects.rubric import criteria_table, rubric_markdown
+from diffcourse_staff.release.layout import site_download
 from diffcourse_staff.site.library import api_uri, library_modules, library_state, site_now
 
 PROJECT_ID = "mini_project"
@@ -119,7 +120,7 @@ def library_install(ctx) -> str:
             "    The library is public now; its package appears here once the release has"
             " built it (`make release`)."
         )
-    uri = f"downloads/{state.wheel.name}"
+    uri = site_download(state.wheel.name)
     link = f"[{state.wheel.name}]({ctx.link(uri)})" if uri in ctx.page_uris else state.wheel.name
     return (
         f"Download {link} and install it in a fresh virtual environment (Python 3.10 or"

@@ -14,6 +14,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from diffcourse_staff.release.layout import Layout
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 for p in (str(HERE), str(HERE.parent)):
@@ -96,7 +98,7 @@ class CatalogSession:
         return self.dist.questions(aid)
 
     def secrets(self, aid: str) -> list[str]:
-        student = (self.dist.root / aid / "student" / f"{aid}.ipynb").read_text("utf-8")
+        student = Layout.beside(self.dist.root).set_by_id(aid).student_notebook.read_text("utf-8")
         return hidden_secrets(self.dist.zip(aid), student)
 
     def baseline(self, aid: str, base: str, path: str) -> dict[str, float]:

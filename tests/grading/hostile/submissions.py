@@ -22,6 +22,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from diffcourse_staff.release.layout import Layout
+
 CATALOG = Path(__file__).resolve().parent / "catalog.yml"
 CLASSES = (
     "file",
@@ -147,13 +149,15 @@ class Dist:
         self.root = Path(root)
 
     def zip(self, aid: str) -> Path:
-        return self.root / aid / f"{aid}-autograder.zip"
+        return Layout.beside(self.root).set_by_id(aid).autograder_zip
 
     def student(self, aid: str) -> dict:
-        return json.loads((self.root / aid / "student" / f"{aid}.ipynb").read_text("utf-8"))
+        path = Layout.beside(self.root).set_by_id(aid).student_notebook
+        return json.loads(path.read_text("utf-8"))
 
     def solutions(self, aid: str) -> dict:
-        return json.loads((self.root / aid / "solutions" / f"{aid}.ipynb").read_text("utf-8"))
+        paths = Layout.beside(self.root).set_by_id(aid)
+        return json.loads((paths.solutions_dir / paths.notebook_name).read_text("utf-8"))
 
     def solution_of(self, aid: str, function: str) -> str:
         nb = self.solutions(aid)
