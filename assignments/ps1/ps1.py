@@ -88,6 +88,13 @@ from ps1_support import TimeMLP, particle_gif, sliced_wasserstein, two_moons
 torch.set_num_threads(1)
 
 
+def returned(value, label):
+    """What your function returned; a clear error if it returned None (a forgotten `return`)."""
+    if value is None:
+        raise TypeError(f"{label} returned None; did you forget `return`?")
+    return value
+
+
 # %% [markdown]
 # ## Notation and the index convention
 #
@@ -459,7 +466,10 @@ def alphas_cumprod_from_betas(betas):
     return torch.cumprod(1 - betas, dim=0)
 
 
-schedules = {"linear": linear_betas(), "cosine": cosine_betas()}
+schedules = {
+    "linear": returned(linear_betas(), "q2a: linear_betas"),
+    "cosine": returned(cosine_betas(), "q2b: cosine_betas"),
+}
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
 for name, betas in schedules.items():
     if betas is None:
@@ -792,7 +802,7 @@ for row, (name, betas) in enumerate(schedules.items()):
     abar = alphas_cumprod_from_betas(betas)
     noise = torch.randn(data.shape, generator=torch.Generator().manual_seed(1))
     for col, step in enumerate(show_t):
-        x_t = q_sample(data, torch.full((len(data),), step), noise, abar)
+        x_t = returned(q_sample(data, torch.full((len(data),), step), noise, abar), "q4: q_sample")
         ax = axes[row, col]
         if x_t is not None:
             ax.scatter(x_t[:, 0], x_t[:, 1], s=1, alpha=0.5)
@@ -1574,7 +1584,7 @@ assert torch.equal(_x1, _x1_saved) and torch.equal(_ab, _ab_saved), (
 # %%
 torch.manual_seed(0)  # the network's initial weights
 T = 1000
-alphas_cumprod = alphas_cumprod_from_betas(linear_betas(T))  # (T,) float64
+alphas_cumprod = alphas_cumprod_from_betas(returned(linear_betas(T), "q2a: linear_betas"))
 train_data = two_moons(20000, torch.Generator().manual_seed(1))  # (20000, 2) float32
 
 model = TimeMLP()
@@ -1586,7 +1596,9 @@ losses = []
 start = time.perf_counter()
 for _ in range(num_steps):
     batch = train_data[torch.randint(0, len(train_data), (batch_size,), generator=gen)]
-    losses.append(train_step(model, optimizer, batch, alphas_cumprod, gen))
+    losses.append(
+        returned(train_step(model, optimizer, batch, alphas_cumprod, gen), "q8: train_step")
+    )
     lr_schedule.step()
 model.eval()
 print(f"{num_steps} training steps in {time.perf_counter() - start:.1f} s")
@@ -2281,8 +2293,11 @@ assert not _pair[0].requires_grad and not _pair[1].requires_grad, (
 
 # %%
 start = time.perf_counter()
-result = ddpm_sample(
-    model, (1000, 2), alphas_cumprod, torch.Generator().manual_seed(3), return_trajectory=True
+result = returned(
+    ddpm_sample(
+        model, (1000, 2), alphas_cumprod, torch.Generator().manual_seed(3), return_trajectory=True
+    ),
+    "q10: ddpm_sample",
 )
 print(f"1000 samples, {T} steps, in {time.perf_counter() - start:.1f} s")
 if result is not None:

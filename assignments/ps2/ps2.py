@@ -67,6 +67,14 @@ import torch
 # Small 2D problems run faster on one thread than on many.
 torch.set_num_threads(1)
 
+
+def returned(value, label):
+    """What your function returned; a clear error if it returned None (a forgotten `return`)."""
+    if value is None:
+        raise TypeError(f"{label} returned None; did you forget `return`?")
+    return value
+
+
 T = 1000
 betas = torch.linspace(1e-4, 0.02, T, dtype=torch.float64)  # the linear schedule of DDPM
 alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)  # abar_t for t = 0..T-1, shape (T,)
@@ -540,7 +548,10 @@ g = torch.Generator().manual_seed(2)
 for ax, abar in zip(axes, [1.0, 0.3, 0.02], strict=True):
     noise = torch.randn(data.shape, generator=g, dtype=data.dtype)
     x_t = math.sqrt(abar) * data + math.sqrt(1 - abar) * noise  # samples of p_t
-    score = gmm_noised_score(grid, torch.full((grid.shape[0],), abar, dtype=torch.float64), mixture)
+    score = returned(
+        gmm_noised_score(grid, torch.full((grid.shape[0],), abar, dtype=torch.float64), mixture),
+        "q3: gmm_noised_score",
+    )
     direction = score / score.norm(dim=1, keepdim=True).clamp_min(1e-12)
     ax.scatter(x_t[:, 0], x_t[:, 1], s=1, alpha=0.3, color="tab:blue")
     ax.quiver(
@@ -730,7 +741,8 @@ x_t = math.sqrt(abar) * x0 + math.sqrt(1 - abar) * torch.randn(
     x0.shape, generator=g, dtype=x0.dtype
 )
 abar_b = torch.full((x_t.shape[0],), abar, dtype=torch.float64)
-x0_hat = tweedie_x0(x_t, gmm_noised_score(x_t, abar_b, mixture), abar_b)
+score = returned(gmm_noised_score(x_t, abar_b, mixture), "q3: gmm_noised_score")
+x0_hat = returned(tweedie_x0(x_t, score, abar_b), "q4: tweedie_x0")
 fig, ax = plt.subplots(figsize=(5, 5))
 ax.scatter(data[:, 0], data[:, 1], s=1, alpha=0.3, color="tab:blue", label="data")
 ax.scatter(x_t[:, 0], x_t[:, 1], s=6, color="grey", label="$x_t$")
@@ -1095,12 +1107,15 @@ two_modes = GaussianMixture(
 
 
 def clean_score(x):
-    return gmm_noised_score(x, torch.ones(x.shape[0], dtype=x.dtype), two_modes)
+    return returned(
+        gmm_noised_score(x, torch.ones(x.shape[0], dtype=x.dtype), two_modes),
+        "q3: gmm_noised_score",
+    )
 
 
 g = torch.Generator().manual_seed(10)
 x_start = 16 * torch.rand(1000, 2, generator=g, dtype=torch.float64) - 8
-x_langevin = langevin(clean_score, x_start, 0.01, 400, g)
+x_langevin = returned(langevin(clean_score, x_start, 0.01, 400, g), "q6b: langevin")
 left_langevin = (x_langevin[:, 0] < 0).double().mean().item()
 print(f"fraction on the left: {left_langevin:.3f} (true weight 0.8)")
 
@@ -1121,7 +1136,10 @@ def noised_score(mixture):
     def score_fn(y, sigma):
         abar = 1.0 / (1.0 + float(sigma) ** 2)
         abar_b = torch.full((y.shape[0],), abar, dtype=y.dtype, device=y.device)
-        return math.sqrt(abar) * gmm_noised_score(math.sqrt(abar) * y, abar_b, mixture)
+        score = returned(
+            gmm_noised_score(math.sqrt(abar) * y, abar_b, mixture), "q3: gmm_noised_score"
+        )
+        return math.sqrt(abar) * score
 
     return score_fn
 
@@ -1348,8 +1366,11 @@ assert abs((z[..., 0] * z[..., 1]).mean().item()) < 0.08, (
 
 # %%
 noise_levels = torch.logspace(1, -1, 10, dtype=torch.float64)  # 10 levels from 10 down to 0.1
-x_annealed = annealed_langevin(
-    noised_score(two_modes), x_start, noise_levels, 1e-3, 50, torch.Generator().manual_seed(11)
+x_annealed = returned(
+    annealed_langevin(
+        noised_score(two_modes), x_start, noise_levels, 1e-3, 50, torch.Generator().manual_seed(11)
+    ),
+    "q7: annealed_langevin",
 )
 left_annealed = (x_annealed[:, 0] < 0).double().mean().item()
 
@@ -2127,7 +2148,8 @@ def mixture_eps(mixture):
     # eps_fn(x, sigma) of the exact noise predictor of a mixture: -sqrt(1 - abar) * score.
     def eps_fn(x, sigma):
         abar = 1.0 / (1.0 + sigma**2)  # (B,)
-        return -(1 - abar).sqrt().reshape(-1, 1) * gmm_noised_score(x, abar, mixture)
+        score = returned(gmm_noised_score(x, abar, mixture), "q3: gmm_noised_score")
+        return -(1 - abar).sqrt().reshape(-1, 1) * score
 
     return eps_fn
 
@@ -2147,9 +2169,14 @@ for i in range(len(sigmas) - 1):
     s, s_next = sigmas[i].expand(40), sigmas[i + 1].expand(40)
     x, eps = path[-1], ring_eps(path[-1], s)
     if sigmas[i + 1] > 0:
-        path.append(heun_step(x, eps, s, s_next, lambda x_pred, s=s_next: ring_eps(x_pred, s)))
+        path.append(
+            returned(
+                heun_step(x, eps, s, s_next, lambda x_pred, s=s_next: ring_eps(x_pred, s)),
+                "q8b: heun_step",
+            )
+        )
     else:
-        path.append(euler_step(x, eps, s, s_next))
+        path.append(returned(euler_step(x, eps, s, s_next), "q8a: euler_step"))
 path = torch.stack(path)  # (steps + 1, 40, 2)
 
 fig, ax = plt.subplots(figsize=(5, 5))
@@ -3062,14 +3089,20 @@ mixture_model = lambda x, t: ring_eps(
     x, ((1 - alphas_cumprod[t]) / alphas_cumprod[t]).sqrt()
 )  # eps_theta(x, t)
 g = torch.Generator().manual_seed(40)
-x_ddim = ddim_sample(mixture_model, (300, 2), alphas_cumprod, 10, g, spacing="trailing")
-ts = timesteps(10, T, "trailing")
+x_ddim = returned(
+    ddim_sample(mixture_model, (300, 2), alphas_cumprod, 10, g, spacing="trailing"),
+    "q11b: ddim_sample",
+)
+ts = returned(timesteps(10, T, "trailing"), "q11a: timesteps")
 sig = ((1 - alphas_cumprod[ts]) / alphas_cumprod[ts]).sqrt()
-x_euler = pf_ode_sample(
-    ring_eps,
-    torch.randn((300, 2), generator=torch.Generator().manual_seed(40), dtype=torch.float64),
-    torch.cat([sig, torch.zeros(1, dtype=torch.float64)]),
-    "euler",
+x_euler = returned(
+    pf_ode_sample(
+        ring_eps,
+        torch.randn((300, 2), generator=torch.Generator().manual_seed(40), dtype=torch.float64),
+        torch.cat([sig, torch.zeros(1, dtype=torch.float64)]),
+        "euler",
+    ),
+    "q8c: pf_ode_sample",
 )
 print(f"max |DDIM - Euler| = {(x_ddim - x_euler).abs().max().item():.2e}")
 fig, axes = plt.subplots(1, 2, figsize=(8, 4))

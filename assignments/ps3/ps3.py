@@ -99,6 +99,15 @@ from diffcourse.pretrained import load_digits_model
 
 torch.manual_seed(0)
 torch.set_num_threads(1)  # this small model runs fastest on one thread (and so does grading)
+
+
+def returned(value, label):
+    """What your function returned; a clear error if it returned None (a forgotten `return`)."""
+    if value is None:
+        raise TypeError(f"{label} returned None; did you forget `return`?")
+    return value
+
+
 model = load_digits_model()
 judge = DigitsJudge()
 alphas_cumprod = model.alphas_cumprod  # (T,) float64
@@ -578,7 +587,9 @@ labels = torch.arange(10).repeat(3)  # (30,): three samples of each digit
 x_T = torch.randn(30, 1, 8, 8, generator=gen)
 accuracy = []
 for w in weights:
-    guided = lambda x, t, w=w: cfg_prediction(model, x, t, labels, w, NULL)
+    guided = lambda x, t, w=w: returned(
+        cfg_prediction(model, x, t, labels, w, NULL), "q1b: cfg_prediction"
+    )
     samples = sample_ddim(guided, x_T, alphas_cumprod, num_steps=20)
     accuracy.append((judge.predict(samples) == labels).float().mean().item())
     show_images(
@@ -873,7 +884,10 @@ gen = torch.Generator().manual_seed(3)
 z0, z1 = torch.randn(2, 256, 1, 8, 8, generator=gen)  # 256 pairs of noises
 alphas = torch.linspace(0, 1, 21)
 lerp_norm = [((1 - a) * z0 + a * z1).flatten(1).norm(dim=1).mean() / 8 for a in alphas]
-slerp_norm = [slerp(z0, z1, a.item()).flatten(1).norm(dim=1).mean() / 8 for a in alphas]
+slerp_norm = [
+    returned(slerp(z0, z1, a.item()), "q2b: slerp").flatten(1).norm(dim=1).mean() / 8
+    for a in alphas
+]
 plt.figure(figsize=(4, 2.5))
 plt.plot(alphas, lerp_norm, label="lerp")
 plt.plot(alphas, slerp_norm, label="slerp")
@@ -892,9 +906,13 @@ gen = torch.Generator().manual_seed(7)
 z0, z1 = torch.randn(2, 4, 1, 8, 8, generator=gen)  # four pairs of noises
 labels = torch.tensor([2, 3, 5, 8])
 alphas = torch.linspace(0, 1, 12)
-path = torch.cat([slerp(z0, z1, a.item()) for a in alphas])  # (12 * 4, 1, 8, 8), one batch
+path = torch.cat(
+    [returned(slerp(z0, z1, a.item()), "q2b: slerp") for a in alphas]
+)  # (12 * 4, 1, 8, 8), one batch
 path_labels = labels.repeat(len(alphas))
-guided = lambda x, t: cfg_prediction(model, x, t, path_labels, 2.0, NULL)
+guided = lambda x, t: returned(
+    cfg_prediction(model, x, t, path_labels, 2.0, NULL), "q1b: cfg_prediction"
+)
 frames = sample_ddim(guided, path, alphas_cumprod, num_steps=20).split(4)  # 12 frames of 4
 show_images(
     torch.stack(frames, 1).flatten(0, 1), nrow=12, title="slerp paths (rows) for 2, 3, 5, 8"
@@ -1327,7 +1345,10 @@ assert (_out - _ref).abs().max().item() < 1e-9, "wrong average for a batch of on
 def anagrams(label_a, label_b, view, n=8, w=2.0, seed=0):
     gen = torch.Generator().manual_seed(seed)
     ya, yb = torch.full((n,), label_a), torch.full((n,), label_b)
-    predict = lambda x, t: multiview_prediction(model, x, t, [Identity(), view], [ya, yb], w, NULL)
+    predict = lambda x, t: returned(
+        multiview_prediction(model, x, t, [Identity(), view], [ya, yb], w, NULL),
+        "q3b: multiview_prediction",
+    )
     x = sample_ddim(predict, torch.randn(n, 1, 8, 8, generator=gen), alphas_cumprod, num_steps=20)
     read_a, read_b = judge.predict(x), judge.predict(view.apply(x))
     works = ((read_a == label_a) & (read_b == label_b)).float().mean().item()
@@ -1673,9 +1694,14 @@ def inpaint(y, mask, resample=1, num_steps=25, seed=0):
             x_prev = ddim_step(
                 eps, t, t_prev, x, alphas_cumprod, eta=1.0, noise=randn(), clip_x0=True
             )
-            x_prev = replace_known(x_prev, y, mask, t_prev, randn(), alphas_cumprod)
+            x_prev = returned(
+                replace_known(x_prev, y, mask, t_prev, randn(), alphas_cumprod),
+                "q4a: replace_known",
+            )
             if r < resample - 1 and t_prev[0] >= 0:
-                x = forward_jump(x_prev, t_prev, t, randn(), alphas_cumprod)  # jump back to t
+                x = returned(
+                    forward_jump(x_prev, t_prev, t, randn(), alphas_cumprod), "q4b: forward_jump"
+                )  # jump back to t
         x = x_prev
     return x
 
@@ -1992,7 +2018,9 @@ def dps_sample(y, zeta=1.0, num_steps=50, seed=0):
         t = torch.full((y.shape[0],), t_now, dtype=torch.long)
         t_prev = torch.full_like(t, steps[i + 1] if i + 1 < len(steps) else -1)
         noise = torch.randn(x.shape, generator=gen)
-        x = dps_step(uncond, x, t, t_prev, y, pool, zeta, noise, alphas_cumprod)
+        x = returned(
+            dps_step(uncond, x, t, t_prev, y, pool, zeta, noise, alphas_cumprod), "q4d: dps_step"
+        )
     return x.clamp(-1, 1)
 
 
@@ -2314,7 +2342,9 @@ def sds_pixels(labels, iterations=100, w=4.0, seed=0):
         x = torch.tanh(phi)
         t = torch.randint(20, 980, (len(labels),), generator=gen)
         noise = torch.randn(x.shape, generator=gen)
-        grad = sds_grad(model, x, t, noise, labels, w, NULL, alphas_cumprod)
+        grad = returned(
+            sds_grad(model, x, t, noise, labels, w, NULL, alphas_cumprod), "q5b: sds_grad"
+        )
         (grad_phi,) = torch.autograd.grad(x, phi, grad_outputs=grad)  # chain rule: dx/dphi
         opt.step(grad_phi)
         if it % 10 == 0:
@@ -2469,13 +2499,19 @@ def sds_object(front, side, iterations=150, w=4.0, seed=0):
     opt = Adam(phi, lr=0.2)
     for _ in range(iterations):
         occupancy = torch.sigmoid(phi)
-        views = [2 * render_occupancy(occupancy, 3) - 1, 2 * render_occupancy(occupancy, 2) - 1]
+        views = [
+            2 * returned(render_occupancy(occupancy, 3), "q5c: render_occupancy") - 1,
+            2 * returned(render_occupancy(occupancy, 2), "q5c: render_occupancy") - 1,
+        ]
         grads = []
         for x, labels in zip(views, [front, side], strict=True):
             t = torch.randint(20, 980, (n,), generator=gen)
             noise = torch.randn(n, 1, 8, 8, generator=gen)
             grads.append(
-                sds_grad(model, x.unsqueeze(1), t, noise, labels, w, NULL, alphas_cumprod)[:, 0]
+                returned(
+                    sds_grad(model, x.unsqueeze(1), t, noise, labels, w, NULL, alphas_cumprod),
+                    "q5b: sds_grad",
+                )[:, 0]
             )
         (grad_phi,) = torch.autograd.grad(views, phi, grad_outputs=grads)  # through the renderer
         opt.step(grad_phi)
@@ -2496,13 +2532,14 @@ def turn(occupancy, degrees):
     volume = occupancy.permute(0, 3, 1, 2).unsqueeze(1)  # (n, 1, depth, row, column)
     grid = torch.nn.functional.affine_grid(theta, volume.shape, align_corners=False)
     turned = torch.nn.functional.grid_sample(volume, grid, align_corners=False)[:, 0]
-    return 2 * render_occupancy(turned.clamp(0, 1), 1).unsqueeze(1) - 1  # look along depth
+    depth = returned(render_occupancy(turned.clamp(0, 1), 1), "q5c: render_occupancy")
+    return 2 * depth.unsqueeze(1) - 1  # look along depth
 
 
 front, side = torch.tensor([1, 0, 4, 7]), torch.tensor([7, 3, 1, 2])
 objects = sds_object(front, side)
-front_view = 2 * render_occupancy(objects, 3).unsqueeze(1) - 1
-side_view = 2 * render_occupancy(objects, 2).unsqueeze(1) - 1
+front_view = 2 * returned(render_occupancy(objects, 3), "q5c: render_occupancy").unsqueeze(1) - 1
+side_view = 2 * returned(render_occupancy(objects, 2), "q5c: render_occupancy").unsqueeze(1) - 1
 works = ((judge.predict(front_view) == front) & (judge.predict(side_view) == side)).float().mean()
 show_images(
     torch.cat([front_view, side_view]),

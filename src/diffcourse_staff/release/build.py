@@ -32,7 +32,7 @@ import yaml
 
 import diffcourse
 from diffcourse_staff.course import REPO_ROOT, Assignment, Course
-from diffcourse_staff.release import authoring, gates, student_cells
+from diffcourse_staff.release import authoring, gates, public_tests, student_cells
 from diffcourse_staff.release.config import (
     COLAB_REQUIREMENTS,
     GRADESCOPE_REQUIREMENTS,
@@ -409,6 +409,7 @@ def _build(aid, assignment, src, nb_path, modules, dist_dir, build_dir, opts, sh
     )
     student = dist_dir / "student"
     shutil.copytree(build_dir / "otter" / "student", student)
+    public_tests.convert_folder(aid, student / "tests")  # grader.check stops at a failure
     student_nb = student / nb_path.name
     _write_notebook(_clean_notebook(json.loads(student_nb.read_text(encoding="utf-8"))), student_nb)
     shutil.copy2(STUDENT_REQUIREMENTS, student / "requirements.txt")
