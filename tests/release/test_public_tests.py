@@ -135,7 +135,9 @@ def test_built_student_check_with_a_wrong_answer(good_build, tmp_path, monkeypat
     wrong = {"scale": lambda x, a: [a * v for v in x]}  # a list: no .shape
     out = repr(grader.check("q1", global_env=wrong))
     assert "Traceback" not in out and len(out.splitlines()) <= 6, out
-    assert "AttributeError: 'list' object has no attribute 'shape'" in out
+    # Otter strips quotes around the message: "list' object has no attribute 'shape".
+    assert "AttributeError: " in out and "object has no attribute 'shape" in out
+    assert "assert scale(np.ones(2), 2.0).shape == (2,)" in out  # the failing line
     assert "All test cases passed" in repr(
         grader.check("q1", global_env={"scale": lambda x, a: __import__("numpy").asarray(x) * a})
     )
