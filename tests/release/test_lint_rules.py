@@ -15,6 +15,7 @@ import pytest
 
 from diffcourse_staff.course import Assignment, load_course
 from diffcourse_staff.release import ReleaseError
+from diffcourse_staff.release.authoring import notebook_path
 from diffcourse_staff.release.lint import lint_notebook, run_rules
 from diffcourse_staff.release.lint_rules import RULES, WARNINGS, LintContext
 from diffcourse_staff.release.notebook import cell_source, read_source_notebook
@@ -144,6 +145,6 @@ def test_the_reference_notebooks_pass_every_rule():
     course = load_course()
     assert len(course.notebook_assignments) >= 3
     for a in course.notebook_assignments:
-        path = course.path.parent / a.notebook
+        path = notebook_path(course, a)
         ctx = LintContext(path, read_source_notebook(path), a, ["diffcourse"])
         assert run_rules(ctx) == [], a.id

@@ -20,7 +20,8 @@ rule splits what the check does not take over the other cases. The case runs lik
 every other hidden test: in the grader, the student's functions as proxies whose
 calls run in the sandboxed worker. The cpu profile adds nothing, so `grade-all`
 on a CPU host grades exactly as Gradescope does. ps3's q1b has its check inside the
-notebook instead (`grading_profiles.yml`), since it also runs on Gradescope.
+notebook instead (the `_profile` dict of its hidden quality cell in ps3.py), since it also
+runs on Gradescope.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from diffcourse_staff.course import Assignment, Course
-from diffcourse_staff.release import student_cells
+from diffcourse_staff.release import authoring, public_tests, student_cells
 from diffcourse_staff.release.config import (
     COLAB_REQUIREMENTS,
     GRADESCOPE_REQUIREMENTS,
@@ -58,7 +58,8 @@ RELEASE_YML_KEYS = {"vendor_modules"}
 
 
 def notebook_path(course: Course, assignment: Assignment) -> Path:
-    return (course.path.parent / assignment.notebook).resolve()
+    """The notebook Otter reads, generated from the set's text (release/authoring.py)."""
+    return authoring.notebook_path(course, assignment)
 
 
 def read_release_yml(aid: str, folder: Path, vendor_source: Path) -> list[str]:
@@ -168,7 +169,7 @@ def stage_source(ctx: BuildContext) -> None:
         check_vendored_imports(ctx.aid, ctx.modules, vendored)
         ctx.files.append("diffcourse")
     shutil.copy2(GRADESCOPE_REQUIREMENTS, p.stage_dir / "requirements.txt")
-    nb = clean_notebook(src.nb)
+    nb = clean_notebook(authoring.unstamped(src.nb))
     cfg = merged_config(src.config or {}, ctx.assignment, ctx.files)
     config_cell = nb["cells"][src.config_cell]
     config_cell["source"] = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(cfg, sort_keys=False)
@@ -199,6 +200,7 @@ def student_handout(ctx: BuildContext) -> None:
     the student requirements."""
     p = ctx.paths
     shutil.copytree(p.otter_student_dir, p.student_dir)
+    public_tests.convert_folder(ctx.aid, p.student_dir / "tests")  # grader.check stops at a failure
     nb = json.loads(p.student_notebook.read_text(encoding="utf-8"))
     write_notebook(clean_notebook(nb), p.student_notebook)
     shutil.copy2(STUDENT_REQUIREMENTS, p.student_dir / "requirements.txt")
@@ -235,7 +237,7 @@ def build_context(course: Course, assignment: Assignment, opts: BuildOptions) ->
         raise ReleaseError(aid, "not a notebook assignment (no notebook in course.yml)")
     nb_path = notebook_path(course, assignment)
     if not nb_path.is_file():
-        raise ReleaseError(aid, f"notebook {nb_path} does not exist")
+        raise ReleaseError(aid, f"no source text {authoring.source_path(course, assignment)}")
     paths = opts.layout.set(assignment)
     modules = read_release_yml(aid, nb_path.parent, Path(opts.vendor_source))
     shared = shared_cells(course, assignment)
