@@ -370,7 +370,8 @@ assert _loss.dtype == torch.float32, "float32 inputs should give a float32 loss"
 assert all(torch.equal(a, b) for a, b in zip(_args, [_x0, _noise, _t], strict=True)), (
     "cfm_loss changed one of its arguments in place"
 )
-_loss.backward()
+assert _loss.requires_grad, "no gradient reaches the field: do not detach its output"
+_ = _loss.backward()
 assert _net.weight.grad is not None, "no gradient reached the field: do not detach its output"
 _w = _net.weight.detach().clone().requires_grad_(True)
 _xt = (1 - _t)[:, None] * _x0 + _t[:, None] * _noise
@@ -387,6 +388,9 @@ _seen = []
 
 
 def _recording(x, t):
+    assert x.shape == (1, 3), (
+        "the field should receive x_t of shape (B, D), a batch of one included"
+    )
     _seen.append(x.detach().clone())
     return torch.zeros_like(x)
 
@@ -394,7 +398,7 @@ def _recording(x, t):
 _x0 = torch.tensor([[1.0, 2.0, 3.0]], dtype=torch.float64)
 _noise = torch.tensor([[-1.0, 0.5, 4.0]], dtype=torch.float64)
 for _tv, _where in [(0.0, _x0), (1.0, _noise)]:
-    _seen.clear()
+    _ = _seen.clear()
     _loss = cfm_loss(_recording, _x0, _noise, torch.tensor([_tv], dtype=torch.float64))
     assert _loss.dim() == 0, "a batch of one should still give a 0-d loss"
     assert len(_seen) >= 1 and (torch.cat(_seen) - _where).abs().max().item() < 1e-12, (
@@ -816,7 +820,7 @@ _v1 = _t * _x + 1
 _euler = _x + _h * _v1
 _heun = _x + _h * (_v1 + (_tn * _euler + 1)) / 2
 for _method, _ref, _n in [("euler", _euler, 1), ("heun", _heun, 2)]:
-    _calls.clear()
+    _ = _calls.clear()
     _got = flow_step(_field, _x, _t, _tn, method=_method)
     assert _got.dtype == torch.float64, "float64 in, float64 out"
     assert len(_calls) == _n, f"{_method} should evaluate the field {_n} time(s) per step"
@@ -825,7 +829,7 @@ for _method, _ref, _n in [("euler", _euler, 1), ("heun", _heun, 2)]:
         f"the {_method} step is off by {_err:.2g}: check the sign of the step, the times and "
         "the points at which the field is evaluated"
     )
-_calls.clear()
+_ = _calls.clear()
 assert (flow_step(_field, _x, _t, _tn) - _euler).abs().max().item() < 1e-12, (
     "the default method should be Euler"
 )
@@ -1284,7 +1288,7 @@ def diffusion_sample(velocity, z, num_steps, stochastic, seed=0):
     with torch.no_grad():
         for k in range(num_steps):
             t, s = 1 - k / num_steps, 1 - (k + 1) / num_steps
-            tt = torch.full((len(x),), t)
+            tt = torch.full((len(x),), t, dtype=x.dtype)
             x0_hat, eps_hat = velocity_to_x0_eps(velocity(x, tt), x, *linear_path(tt))
             if not stochastic or s == 0:
                 x = (1 - s) * x0_hat + s * eps_hat
@@ -1294,7 +1298,7 @@ def diffusion_sample(velocity, z, num_steps, stochastic, seed=0):
             c2 = t**2 - r**2 * s**2
             var = 1 / (1 / s**2 + r**2 / c2)
             mean = var * ((1 - s) * x0_hat / s**2 + r * x / c2)
-            x = mean + math.sqrt(var) * torch.randn(x.shape, generator=g)
+            x = mean + math.sqrt(var) * torch.randn(x.shape, generator=g, dtype=x.dtype)
     return x
 
 
