@@ -67,6 +67,10 @@ assignment: $(STAMP) ## Build and prove one assignment alone: make assignment A=
 	@test -n "$(A)" || { echo "usage: make assignment A=<id from course.yml>"; exit 2; }
 	$(PY) -m diffcourse_staff.release build --only $(A)
 
+.PHONY: notebooks
+notebooks: $(STAMP) ## Generate assignments/<id>/<id>.ipynb from <id>.py (all, or A=ps1); builds do it too
+	$(PY) -m diffcourse_staff.release notebooks $(A)
+
 .PHONY: check-course
 check-course: $(STAMP) ## Validate course.yml
 	$(PY) -m diffcourse_staff.course

@@ -1,6 +1,7 @@
 """Run a problem set's own test cells against chosen answers, the way Otter runs them.
 
-The source notebook (assignments/<ps>/<ps>.ipynb, Otter's assign format) is read by
+The notebook generated from the set's source text (assignments/<ps>/<ps>.py, Otter's
+assign format as jupytext percent text; release/authoring.py) is read by
 the release pipeline's own reader (diffcourse_staff.release.notebook), so these tests see
 the same questions, solution cells and hidden flags (Otter's rule) that the release
 builds. A namespace is built the way a student's kernel holds it: the notebook's
@@ -27,9 +28,12 @@ from pathlib import Path
 import pytest
 from otter.assign.solutions import replace_solutions
 
+from diffcourse_staff.course import load_course
+from diffcourse_staff.release.authoring import notebook_path
 from diffcourse_staff.release.notebook import read_source_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
+COURSE = load_course(ROOT / "course.yml")
 QUALITY_MARK = "load_digits_model"  # test cells that load the real model (ps3)
 
 # What the notebook's import cell gives every later cell (the student's kernel).
@@ -89,7 +93,7 @@ class Notebook:
 
 def parse(ps: str) -> Notebook:
     """Problem set `ps` ("ps1", ...) read into questions; a structural problem fails."""
-    src = read_source_notebook(folder(ps) / f"{ps}.ipynb")
+    src = read_source_notebook(notebook_path(COURSE, COURSE.assignment(ps)))
     assert not src.problems, f"{ps}.ipynb is malformed: {src.problems}"
     blocks = set(src.solution_cells) | set(src.test_cells) | set(src.marker_cells)
     ends = [i for i in src.marker_cells if _END_QUESTION.match(src.source(i))]

@@ -1,6 +1,6 @@
 """Problem set 1's own tests, run against right and wrong answers.
 
-The test cells come straight from assignments/ps1/ps1.ipynb and run one by one (as Otter
+The test cells come straight from assignments/ps1/ps1.py and run one by one (as Otter
 runs them) in a namespace holding the reference solutions with one function replaced:
 - the reference passes every public and hidden test;
 - each known bug (ps1_variants/bugs.py) fails at least one HIDDEN test of its question;

@@ -1,6 +1,6 @@
 """Problem set 1's reference solutions agree with the course library and with diffusers.
 
-The reference code is the solution code of the source notebook (assignments/ps1/ps1.ipynb);
+The reference code is the solution code of the source notebook (assignments/ps1/ps1.py);
 the library is diffcourse.* with the same names and signatures. A library function that
 does not exist fails its test, naming it. diffusers (test-only) is a second,
 independent oracle for the schedules and the DDPM step. The samplers draw from equally

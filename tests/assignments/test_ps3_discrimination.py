@@ -2,7 +2,7 @@
 hidden test of its question, every catalogued correct alternative passes all tests.
 
 The catalogs are tests/assignments/ps3_variants/<question>.py; the test cells come
-straight from assignments/ps3/ps3.ipynb (see notebook_harness.py). Quality
+straight from assignments/ps3/ps3.py (see notebook_harness.py). Quality
 checks on the pretrained model run in test_ps3_quality.py, not here.
 """
 

@@ -5,7 +5,7 @@ distillation, judged by the digits classifier) must pass with the reference
 solutions and fail with answers that are wrong in a way only a sampler shows.
 Their batch size comes from PS3_QUALITY_BATCH (default 32), as on Gradescope;
 q1b's reads its batch and thresholds from the grading profile (GRADING_PROFILE:
-cpu by default, scale on a GPU grader; staff/grading_profiles.yml), and the
+cpu by default, scale on a GPU grader; the profiles in q1b's quality cell), and the
 scale profile must catch the subtle guidance bugs of ps3_variants/scale_bugs.py
 that the cpu profile lets through. Skipped when the checkpoint is not there.
 """

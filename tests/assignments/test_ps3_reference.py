@@ -1,6 +1,6 @@
 """Problem set 3's reference solutions (and given helpers) agree with the course library.
 
-Each reference is the solution code extracted from assignments/ps3/ps3.ipynb and
+Each reference is the solution code extracted from assignments/ps3/ps3.py and
 run in a kernel-like namespace (notebook_harness.py). It is compared with
 the library's implementation (diffcourse.guidance, samplers, schedules,
 interpolation, illusions, inverse, sds) on random float64 inputs with per-sample

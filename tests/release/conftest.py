@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from diffcourse_staff.course import load_course
-from diffcourse_staff.release import BuildOptions, build_assignment
+from diffcourse_staff.release import BuildOptions, authoring, build_assignment
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
@@ -37,7 +37,7 @@ def write_course(root: Path, assignments: dict[str, dict]) -> Path:
         entry = {
             "title": f"Fixture {aid}",
             "kind": "problem_set",
-            "notebook": f"{aid}/{aid}.ipynb",
+            "notebook": f"{aid}/{aid}.py",
             "release": "2027-01-10T17:00",
             "due": "2027-01-20T23:59",
             "points": 10,
@@ -55,20 +55,25 @@ def write_course(root: Path, assignments: dict[str, dict]) -> Path:
 
 
 def copy_fixture(root: Path, aid: str = "fx1") -> Path:
-    """Copy the good fixture into root/<aid>/ (renamed to aid); return the notebook path."""
+    """Copy the good fixture into root/<aid>/ (renamed to aid); return its source text."""
     dest = root / aid
     shutil.copytree(GOOD, dest)
-    nb = dest / "fx1.ipynb"
+    source = dest / "fx1.py"
     if aid != "fx1":
-        text = nb.read_text().replace("fx1", aid)
-        nb.unlink()
-        nb = dest / f"{aid}.ipynb"
-        nb.write_text(text)
-    return nb
+        text = source.read_text().replace("fx1", aid)
+        source.unlink()
+        source = dest / f"{aid}.py"
+        source.write_text(text)
+    return source
 
 
 def edit_notebook(path: Path, edit) -> None:
-    """Apply edit(nb_dict) to a notebook file in place."""
+    """Apply edit(nb_dict) to a notebook file, or to the notebook of a source text, in place."""
+    if path.suffix == ".py":
+        nb = json.loads(json.dumps(authoring.notebook_from_text(path.read_text())))
+        edit(nb)
+        path.write_text(authoring.text_from_notebook(nb))
+        return
     nb = json.loads(path.read_text())
     edit(nb)
     path.write_text(json.dumps(nb, indent=1))
@@ -102,14 +107,17 @@ class FixtureCourse:
 
     def __init__(self, root: Path, ids=("fx1",), overrides: dict | None = None):
         self.root = root
-        self.notebooks = {aid: copy_fixture(root, aid) for aid in ids}
+        # The source texts (edit these for a build) and the notebooks generated from them
+        # (what the lint reads; edit these to lint a notebook directly).
+        self.sources = {aid: copy_fixture(root, aid) for aid in ids}
+        self.notebooks = {aid: authoring.ensure_notebook(p, aid) for aid, p in self.sources.items()}
         self.overrides = overrides or {}
         self.dist, self.build = root / "dist", root / "build"
         self.logs: list[str] = []
 
     @property
     def course(self):
-        write_course(self.root, {aid: self.overrides.get(aid, {}) for aid in self.notebooks})
+        write_course(self.root, {aid: self.overrides.get(aid, {}) for aid in self.sources})
         return load_course(self.root / "course.yml")
 
     def options(self, **kw) -> BuildOptions:

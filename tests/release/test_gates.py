@@ -217,7 +217,7 @@ def build_error(fc, **kw) -> str:
 
 def test_failing_reference_names_question_and_test_case(fixture_course):
     edit_notebook(
-        fixture_course.notebooks["fx1"],
+        fixture_course.sources["fx1"],
         lambda nb: replace_in_cell(nb, "def scale", "* a\n", "* a + 1\n"),
     )
     msg = build_error(fixture_course)
@@ -227,7 +227,7 @@ def test_failing_reference_names_question_and_test_case(fixture_course):
 
 def test_infinite_loop_costs_only_that_question(fixture_course):
     edit_notebook(
-        fixture_course.notebooks["fx1"],
+        fixture_course.sources["fx1"],
         lambda nb: replace_in_cell(
             nb, "def scale", "    scaled_values", "    while True:\n        pass\n    scaled_values"
         ),
@@ -251,7 +251,7 @@ def test_placeholder_that_passes_a_hidden_test(fixture_course):
             i + 1, new_cell("code", "# HIDDEN\nassert callable(scale), 'scale must be a function'")
         )
 
-    edit_notebook(fixture_course.notebooks["fx1"], edit)
+    edit_notebook(fixture_course.sources["fx1"], edit)
     msg = build_error(fixture_course)
     assert msg.startswith("fx1 q1: q1 test case 3 (hidden, source cell 12) passes on the untouched")
 
@@ -268,7 +268,7 @@ def test_solution_leaked_in_a_public_test(fixture_course):
             ),
         )
 
-    edit_notebook(fixture_course.notebooks["fx1"], edit)
+    edit_notebook(fixture_course.sources["fx1"], edit)
     msg = build_error(fixture_course)
     assert msg.startswith("fx1 q1: 2 problems")
     assert "leak: q1: solution line 'scaled_values = np.asarray" in msg
@@ -280,7 +280,7 @@ def test_solution_leaked_in_markdown(fixture_course):
     def edit(nb):
         nb["cells"].insert(3, new_cell("markdown", f"Hint: `{SOLUTION_LINE}` does it."))
 
-    edit_notebook(fixture_course.notebooks["fx1"], edit)
+    edit_notebook(fixture_course.sources["fx1"], edit)
     assert "leak: q1: solution line" in build_error(fixture_course)
 
 
@@ -289,12 +289,12 @@ def test_a_hint_marked_as_given_is_not_a_leak(fixture_course):
         nb["cells"].insert(3, new_cell("markdown", f"Hint: `{SOLUTION_LINE}` does it."))
         replace_in_cell(nb, "def scale", "* a\n", "* a  # given in the prompt\n")
 
-    edit_notebook(fixture_course.notebooks["fx1"], edit)
+    edit_notebook(fixture_course.sources["fx1"], edit)
     fixture_course.build_one("fx1", gates=False)
-    from diffcourse_staff.release import leaks
+    from diffcourse_staff.release import authoring, leaks
     from diffcourse_staff.release.notebook import read_source_notebook
 
-    src = read_source_notebook(fixture_course.notebooks["fx1"])
+    src = read_source_notebook(authoring.ensure_notebook(fixture_course.sources["fx1"]))
     assert leaks.scan([fixture_course.dist / "fx1" / "student"], [src]) == []
 
 
@@ -304,7 +304,7 @@ def test_hidden_test_message_leaked_in_markdown(fixture_course):
             3, new_cell("markdown", "Hint: the values are not multiplied by a: check the factor")
         )
 
-    edit_notebook(fixture_course.notebooks["fx1"], edit)
+    edit_notebook(fixture_course.sources["fx1"], edit)
     assert "leak: q1: hidden test message" in build_error(fixture_course)
 
 
@@ -313,7 +313,7 @@ def test_vendored_module_must_not_define_a_solution_function(fixture_course, tmp
     lib.mkdir()
     (lib / "helpers.py").write_text("def scale(x, a):\n    return a * x\n")
     (lib / "plots.py").write_text("from diffcourse.helpers import scale\n")
-    folder = fixture_course.notebooks["fx1"].parent
+    folder = fixture_course.sources["fx1"].parent
     (folder / "release.yml").write_text("vendor_modules: [plots]\n")
     msg = build_error(fixture_course, vendor_source=lib)
     assert "plots.py (line 1) imports diffcourse.helpers, which release.yml does not vendor" in msg
@@ -338,7 +338,7 @@ def test_only_the_edited_assignment_is_rebuilt(tmp_path):
         False,
         False,
     ]
-    edit_notebook(fc.notebooks["fx2"], lambda nb: nb["cells"].append(new_cell("markdown", "New")))
+    edit_notebook(fc.sources["fx2"], lambda nb: nb["cells"].append(new_cell("markdown", "New")))
     again = build_course(fc.course, None, fc.options(gates=False))
     assert [(r.assignment, r.rebuilt) for r in again] == [("fx1", False), ("fx2", True)]
     fc.overrides["fx1"] = {"due": "2027-01-22T23:59"}  # its course.yml entry changes

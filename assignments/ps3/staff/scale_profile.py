@@ -2,8 +2,8 @@
 
     .venv/bin/python assignments/ps3/staff/scale_profile.py [--seeds 8] [--bug-seeds 2]
 
-Runs the hidden quality cell of q1b exactly as the notebook has it (from cells/,
-with grading_profiles.yml's batch sizes but no thresholds), with the reference
+Runs the hidden quality cell of q1b exactly as ps3.py has it (with its profiles' batch
+sizes but no thresholds), with the reference
 cfg_prediction over several noise seeds and with every bug of
 tests/assignments/ps3_variants/scale_bugs.py, under both profiles, and prints the
 judge accuracy and the within-digit spread of each run, then whether each bug
@@ -14,19 +14,23 @@ passes the current thresholds of each profile. Slow on a CPU at the scale batch
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
+import re
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import torch
-import yaml
+
+from diffcourse_staff.release.authoring import notebook_from_text
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
-sys.path.insert(0, str(HERE))
-import make_notebook  # noqa: E402
+SOURCE = HERE.parent / "ps3.py"
+# The profiles live in q1b's quality cell: `_profile = {"cpu": {...}, "scale": {...}}[...]`.
+PROFILES = re.compile(r"^_profile = (\{.*?\})\[", re.MULTILINE | re.DOTALL)
 
 
 def catalog() -> dict[str, str]:
@@ -37,17 +41,25 @@ def catalog() -> dict[str, str]:
     return module.SCALE_BUGS
 
 
-def cells(profiles: dict) -> tuple[str, str]:
-    """(q1b's solution cell, its quality cell) with `profiles` written in."""
-    given = {"Q1B_PROFILES": repr(profiles)}
-    texts = [
-        make_notebook.substitute(p.read_text(), given)
-        for p in sorted((HERE / "cells").glob("*.txt"))
-    ]
-    blocks = [b for t in texts for b in t.split("%% code")]
-    solution = next(b for b in blocks if "def cfg_prediction" in b and "BEGIN SOLUTION" in b)
-    quality = next(b for b in blocks if "_spread = " in b and "cfg_prediction(" in b)
-    return solution.split("%%")[0], quality.split("%%")[0]
+def cells() -> tuple[str, str]:
+    """(q1b's solution cell, its quality cell), as ps3.py has them."""
+    nb = notebook_from_text(SOURCE.read_text(encoding="utf-8"))
+    codes = [c.source for c in nb.cells if c.cell_type == "code"]
+    solution = next(c for c in codes if "def cfg_prediction" in c and "BEGIN SOLUTION" in c)
+    quality = next(c for c in codes if "_spread = " in c and "cfg_prediction(" in c)
+    return solution, quality
+
+
+def profiles_in(quality: str) -> dict:
+    match = PROFILES.search(quality)
+    if match is None:
+        raise SystemExit(f"{SOURCE}: q1b's quality cell no longer sets `_profile = {{...}}[...]`")
+    return ast.literal_eval(match.group(1))
+
+
+def with_profiles(quality: str, profiles: dict) -> str:
+    match = PROFILES.search(quality)
+    return quality[: match.start(1)] + repr(profiles) + quality[match.end(1) :]
 
 
 def run(solution: str, quality: str, variant: str | None, profile: str, seed: int) -> tuple:
@@ -68,9 +80,10 @@ def main() -> int:
     parser.add_argument("--bug-seeds", type=int, default=2, help="noise seeds per bug")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    chosen = yaml.safe_load((HERE / "grading_profiles.yml").read_text())["q1b"]
+    solution, quality = cells()
+    chosen = profiles_in(quality)
     measure = {p: {"batch": chosen[p]["batch"], "min_accuracy": 0.0} for p in chosen}
-    solution, quality = cells(measure)
+    quality = with_profiles(quality, measure)
     variants = {"reference": None} | catalog()
     seeds = {"reference": [2024, *range(args.seeds - 1)]}
     print("variant                profile  n     seeds  accuracy(min)  spread mean (sd) [min, max]")
@@ -91,7 +104,7 @@ def main() -> int:
                 f"[{min(spreads):.4f}, {max(spreads):.4f}]  ({took:.0f} s a run)",
                 flush=True,
             )
-    print("\nwith the thresholds of grading_profiles.yml (pass = the check accepts it):")
+    print("\nwith the thresholds of ps3.py (pass = the check accepts it):")
     for name in variants:
         verdicts = []
         for profile in ("cpu", "scale"):

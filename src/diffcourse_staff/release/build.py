@@ -32,7 +32,7 @@ import yaml
 
 import diffcourse
 from diffcourse_staff.course import REPO_ROOT, Assignment, Course
-from diffcourse_staff.release import gates, student_cells
+from diffcourse_staff.release import authoring, gates, student_cells
 from diffcourse_staff.release.config import (
     COLAB_REQUIREMENTS,
     GRADESCOPE_REQUIREMENTS,
@@ -81,7 +81,8 @@ class BuildResult:
 
 
 def notebook_path(course: Course, assignment: Assignment) -> Path:
-    return (course.path.parent / assignment.notebook).resolve()
+    """The notebook Otter reads, generated from the set's text (release/authoring.py)."""
+    return authoring.notebook_path(course, assignment)
 
 
 def read_release_yml(aid: str, folder: Path, vendor_source: Path) -> list[str]:
@@ -309,7 +310,7 @@ def build_assignment(course: Course, assignment: Assignment, opts: BuildOptions)
         raise ReleaseError(aid, "not a notebook assignment (no notebook in course.yml)")
     nb_path = notebook_path(course, assignment)
     if not nb_path.is_file():
-        raise ReleaseError(aid, f"notebook {nb_path} does not exist")
+        raise ReleaseError(aid, f"no source text {authoring.source_path(course, assignment)}")
     dist_dir, build_dir = Path(opts.dist) / aid, Path(opts.build) / aid
     modules = read_release_yml(aid, nb_path.parent, Path(opts.vendor_source))
     shared = shared_cells(course, assignment)
@@ -388,7 +389,7 @@ def _build(aid, assignment, src, nb_path, modules, dist_dir, build_dir, opts, sh
         check_vendored_imports(aid, modules, stage / "diffcourse")
         files.append("diffcourse")
     shutil.copy2(GRADESCOPE_REQUIREMENTS, stage / "requirements.txt")
-    nb = _clean_notebook(src.nb)
+    nb = _clean_notebook(authoring.unstamped(src.nb))
     cfg = merged_config(src.config or {}, assignment, files)
     config_cell = nb["cells"][src.config_cell]
     config_cell["source"] = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(cfg, sort_keys=False)

@@ -133,6 +133,13 @@ def main(argv: list[str] | None = None) -> None:
     g.add_argument("--out", default="grading-output")
     g.add_argument("--guard-seconds", type=float, default=900)
 
+    sub.add_parser("notebooks", help="generate <id>.ipynb from <id>.py (release/authoring.py)")
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["notebooks"]:  # its own options: `notebooks --help`
+        from diffcourse_staff.release import authoring
+
+        sys.exit(authoring.main(argv[1:]))
     args = parser.parse_args(argv)
     if args.command == "build":
         course = _course(args.course)

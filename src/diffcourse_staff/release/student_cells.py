@@ -19,6 +19,7 @@ from course.yml, so they cannot drift apart and are tested once.
 from __future__ import annotations
 
 from diffcourse_staff.course import Assignment, Course
+from diffcourse_staff.release.authoring import notebook_name
 from diffcourse_staff.release.errors import ReleaseError
 
 SETUP_MARKER = "# Set-up: run this cell first."
@@ -47,7 +48,7 @@ def student_zip_url(course: Course, assignment: Assignment) -> str:
 
 def setup_cell_source(course: Course, assignment: Assignment) -> str:
     """The set-up code cell, identical in every notebook but for the zip's URL and name."""
-    notebook = assignment.notebook.rsplit("/", 1)[-1]
+    notebook = notebook_name(assignment)
     return f'''{SETUP_MARKER} On Google Colab it downloads this problem set's files from
 # the course site and installs its packages; on your own computer it does nothing (you
 # installed requirements.txt from the zip).
@@ -77,7 +78,7 @@ if "google.colab" in sys.modules:
 
 
 def submitting_markdown(course: Course, assignment: Assignment) -> str:
-    notebook = assignment.notebook.rsplit("/", 1)[-1]
+    notebook = notebook_name(assignment)
     rules = " ".join(
         course.policy_text(name) for name in ("collaboration", "ai_use") if name in course.policies
     )

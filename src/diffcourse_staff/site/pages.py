@@ -433,9 +433,10 @@ def assignment_download(ctx: PageContext, assignment_id: str) -> str:
 
 def _first_autograded_question(ctx: PageContext, a: Assignment) -> str:
     """The name of the assignment's first autograded question (for the check example)."""
+    from diffcourse_staff.release.authoring import notebook_path
     from diffcourse_staff.release.notebook import read_source_notebook
 
-    src = read_source_notebook(ctx.course.path.parent / a.notebook)
+    src = read_source_notebook(notebook_path(ctx.course, a))
     for q in src.questions:
         if not q.manual:
             return q.name
@@ -444,8 +445,10 @@ def _first_autograded_question(ctx: PageContext, a: Assignment) -> str:
 
 def assignment_howto(ctx: PageContext, assignment_id: str) -> str:
     """How to work on a problem set, check it locally, submit it and run it on Colab."""
+    from diffcourse_staff.release.authoring import notebook_name
+
     a = _notebook_assignment(ctx, assignment_id)
-    nb = a.notebook.rsplit("/", 1)[-1] if a.notebook else f"{a.id}.ipynb"
+    nb = notebook_name(a) if a.notebook else f"{a.id}.ipynb"
     links = ctx.course.links
     gradescope = f"[Gradescope]({links['gradescope']})" if "gradescope" in links else "Gradescope"
     colab = f"[Google Colab]({links['colab']})" if "colab" in links else "Google Colab"
