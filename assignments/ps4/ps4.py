@@ -189,9 +189,14 @@ def quality(x):
     return sliced_wasserstein(x.double(), TRUTH, generator=torch.Generator().manual_seed(3)).item()
 
 
-# The metric's own noise: two samples of the true data differ too.
-FLOOR = quality(MIXTURE.sample(N_EVAL, torch.Generator().manual_seed(4)).float())
-print(f"sliced Wasserstein between two samples of the data (the floor): {FLOOR:.3f}")
+# The metric's own noise: fresh samples of the true data are at a distance too (mostly from how
+# many points each mode gets). Below this band the metric cannot rank samplers.
+FLOOR = [
+    quality(MIXTURE.sample(N_EVAL, torch.Generator().manual_seed(s)).float()) for s in range(4, 9)
+]
+print(
+    f"sliced Wasserstein of fresh data samples (the metric's noise): {min(FLOOR):.3f} to {max(FLOOR):.3f}"
+)
 
 # %% [markdown]
 # ## Part 1. Flow matching
@@ -912,7 +917,7 @@ assert _low <= _spread <= _high, (
 # %% [markdown]
 # **Sampling the trained model.** `sample` integrates from `Z_EVAL` with your steps. The table and
 # the figure measure samples against the true data: the sliced Wasserstein distance to fresh data
-# (the floor is the distance between two samples of the data) and the mean true log-density of the
+# (fresh samples of the data are at 0.2 or so: the metric's noise) and the mean true log-density of the
 # samples (the data's own value is printed first). Euler needs several steps; Heun gets there with
 # fewer evaluations.
 
@@ -933,7 +938,9 @@ def log_density(x):
     return true_log_density(x.double(), torch.zeros(len(x), dtype=torch.float64)).mean().item()
 
 
-print(f"data: mean log-density {log_density(TRUTH):.2f}, floor {FLOOR:.3f}")
+print(
+    f"data: mean log-density {log_density(TRUTH):.2f}, sliced-W noise {min(FLOOR):.3f}-{max(FLOOR):.3f}"
+)
 print("method  NFE  sliced-W  log-density")
 fig, axes = plt.subplots(1, 4, figsize=(12, 3), sharex=True, sharey=True)
 for _ax, (_method, _n) in zip(
@@ -1308,8 +1315,8 @@ print(f"distilled in {time.process_time() - _start:.1f} s of CPU")
 # **The few-step table and the quality-vs-evaluations plot.** DDPM and DDIM run on the *same*
 # teacher, turned into data and noise predictions by your `velocity_to_x0_eps`: DDIM with $\eta = 0$
 # takes $x_s = \alpha_s\hat x_0 + \sigma_s\hat\varepsilon$; DDPM draws $x_s$ from the Gaussian
-# posterior $q(x_s \mid x_t, \hat x_0)$ of the linear path. Lower is better; the gray band is the
-# metric's floor.
+# posterior $q(x_s \mid x_t, \hat x_0)$ of the linear path. Lower is better down to the gray band,
+# the distance of fresh data samples: below it the metric cannot rank samplers.
 
 
 # %%
@@ -1343,7 +1350,7 @@ curves = {
     "2-rectified, Euler": [(k, quality(sample(rectified, Z_EVAL, k))) for k in _nfes],
     "distilled student": [(k, quality(sample(students[k], Z_EVAL, k))) for k in (1, 2, 4, 8)],
 }
-print(f"sliced Wasserstein to the data (floor {FLOOR:.3f})")
+print(f"sliced Wasserstein to the data (noise band {min(FLOOR):.3f}-{max(FLOOR):.3f})")
 print(f"{'steps':>22s}" + "".join(f"{k:>8d}" for k in (1, 2, 4, 8)))
 for _name in ("flow, Euler", "2-rectified, Euler", "distilled student"):
     _row = dict(curves[_name])
@@ -1351,7 +1358,7 @@ for _name in ("flow, Euler", "2-rectified, Euler", "distilled student"):
 fig, ax = plt.subplots(figsize=(6, 3.8))
 for (_name, _pts), _marker in zip(curves.items(), "osd^vx", strict=True):
     ax.plot([p[0] for p in _pts], [p[1] for p in _pts], marker=_marker, label=_name)
-ax.axhline(FLOOR, color="gray", ls="--", label="two data samples (floor)")
+ax.axhspan(min(FLOOR), max(FLOOR), color="gray", alpha=0.25, label="fresh data (metric noise)")
 ax.set_xscale("log", base=2)
 ax.set_yscale("log")
 ax.set_xlabel("network evaluations per sample")
@@ -1367,7 +1374,8 @@ plt.show()
 
 # %% [markdown]
 # **Question 5b (written, 8 points).** Read the plot and the table. (a) Why do the DDIM and the flow
-# Euler curves coincide, and why is DDPM much worse at a few steps? (b) Compare the distilled student
+# Euler curves coincide? How does DDPM compare at 1, 2 and 16 steps, and what can the plot not tell
+# about methods whose distances lie in the gray band? (b) Compare the distilled student
 # and the 2-rectified flow at 1 step with the teacher at 1 and at 8 steps: what does each method buy,
 # and what does it cost (training, evaluations, what limits its quality)? (c) Progressive
 # distillation can never beat its teacher's 16-step sampler. Why, and what would you change to do
@@ -1379,13 +1387,18 @@ plt.show()
 # %% [markdown]
 # **Solution.** (a) On the linear path one DDIM step with $\eta = 0$ is algebraically one Euler step
 # of the flow (Question 2c(b)), and both use the same network, so the curves are the same up to
-# rounding. DDPM's ancestral step adds fresh noise at every step and relies on many small steps to
-# average the posterior mean's error away; with a few large steps the injected noise is large and
-# the mean prediction at high noise is the blurred $\mathbb E[x_0 \mid x_t]$, so samples are blurred
-# and over-dispersed: it needs hundreds of steps.
+# rounding. At 1 step DDPM is identical too (its last step is deterministic: it returns
+# $\hat x_0 = \mathbb E[x_0 \mid x_1]$, the data mean). At 2 steps it is no better: its first step
+# draws from $q(x_s \mid x_t, \hat x_0)$ with the blurred $\hat x_0$, ignoring the posterior spread
+# of $x_0$. With more steps its fresh noise corrects earlier errors (a stochastic sampler contracts
+# them) and it reaches the band at 8-16 steps, here about as well as the ODE samplers (measured:
+# 1.60 / 0.54 / 0.22 / 0.17 / 0.14 at 1 / 2 / 4 / 8 / 16 steps, against 1.60 / 0.51 / 0.22 / 0.20 /
+# 0.21 for DDIM). Inside the gray band differences are of the size of the metric's own noise
+# (mostly how many samples each mode receives): the plot cannot rank those samplers; more
+# samples, repeated seeds or sharper tests (the exact log-density, the mode shares) would.
 #
 # (b) The teacher at 1 step outputs (nearly) the data mean: very poor. The 2-rectified flow and the
-# distilled student at 1 step are close to the teacher at 8 steps (and to the floor): an 8x to 16x
+# distilled student at 1 step are close to the teacher at 8 steps (and inside the gray band): an 8x to 16x
 # cheaper sampler. Reflow costs a dataset of simulated pairs and a retraining, keeps a full flow
 # (more steps still help a little) and inherits the teacher's sample error; distillation costs one
 # training per halving, gives a model specialised to its grid (more steps do not help) and inherits
@@ -1398,7 +1411,7 @@ plt.show()
 # later rounds, or use a consistency objective that targets the ODE's exact endpoint.
 #
 # Rubric (8 points):
-# - 2 pts: (a) DDIM = Euler on the linear path; DDPM's stochastic steps need many small steps.
+# - 2 pts: (a) DDIM = Euler on the linear path; DDPM equals it at 1 step, is no better at 2 and catches up with more steps (read from the plot); differences inside the band are metric noise.
 # - 3 pts: (b) compares 1-step quality with the teacher's 1 and 8 steps using the measured numbers, and names one cost or limit of each method.
 # - 3 pts: (c) the target chain is bounded by the teacher's sampler (and accumulated fitting error); one sensible improvement.
 
