@@ -855,12 +855,12 @@ _copy = _x.clone()
 _out = flow_step(lambda x, tt: x * tt[:, None], _x, 0.6, 0.2, method="heun")
 assert _out.dtype == torch.float32, "float32 in, float32 out"
 assert torch.equal(_x, _copy), "flow_step changed x in place"
+_raised = None
 try:
     _ = flow_step(lambda x, tt: x, _x, 0.6, 0.2, method="rk4")
-    _raised = False
-except ValueError:
-    _raised = True
-assert _raised, "an unknown method should raise a ValueError"
+except ValueError as _unknown_method_error:
+    _raised = _unknown_method_error
+assert _raised is not None, "an unknown method should raise a ValueError"
 
 # %%
 # HIDDEN
