@@ -19,6 +19,8 @@ from diffcourse.flow import (
     gmm_velocity,
     interpolate,
     path_coefficients,
+    progressive_distillation_loss,
+    progressive_distillation_target,
     reflow_pairs,
     score_to_velocity,
     straightness,
@@ -240,3 +242,64 @@ def test_bad_arguments_are_named():
         flow_sample(lambda x, t: x, x, 0)
     with pytest.raises(ValueError, match="method"):
         flow_sample(lambda x, t: x, x, 2, "rk4")
+
+
+# --------------------------------------------------------------- progressive distillation
+
+
+def test_progressive_target_is_two_euler_steps_by_hand(randn):
+    """v(x, t) = t x: two Euler steps of h from t give x (1 - h t)(1 - h (t - h))."""
+    x = randn(3, 3, seed=20)
+    t = torch.tensor([1.0, 0.5, 0.25], dtype=torch.float64)
+    step = 0.25
+    h = step / 2
+    landed = x * ((1 - h * t) * (1 - h * (t - h)))[:, None]
+    target = progressive_distillation_target(lambda y, tt: tt[:, None] * y, x, t, step)
+    assert torch.allclose(target, (x - landed) / step, atol=1e-14, rtol=0)
+    # Euler follows a constant field exactly: the target is the field itself
+    const = progressive_distillation_target(lambda y, tt: torch.ones_like(y) * 3, x, t, step)
+    assert torch.allclose(const, torch.full_like(x, 3.0), atol=1e-14, rtol=0)
+
+
+@pytest.mark.parametrize("method", ["euler", "heun"])
+def test_students_that_match_the_target_halve_the_steps_round_after_round(method, randn):
+    """A student equal to its target samples with N steps what its teacher samples with 2N;
+    three rounds from an 8-step teacher give a 1-step sampler equal to it."""
+    mixture = gaussian_mixture_2d([[-2.0, 1.0], [2.0, 1.0], [0.0, -2.0]], 0.3, [0.2, 0.3, 0.5])
+    teacher = lambda x, t: gmm_velocity(x, t, mixture)
+    z = randn(64, 2, seed=21)
+    reference = flow_sample(teacher, z, 8, method)
+
+    def distilled(parent, step, how):
+        return lambda x, t: progressive_distillation_target(parent, x, t, step, how)
+
+    student, steps = teacher, 8
+    for round_ in range(3):
+        steps //= 2
+        # the students are Euler samplers: the teacher's Heun steps are inside the first target
+        student = distilled(student, 1 / steps, method if round_ == 0 else "euler")
+        got = flow_sample(student, z, steps, "euler")
+        assert torch.allclose(got, reference, atol=1e-12), (method, steps)
+    assert steps == 1
+
+
+def test_progressive_loss_vanishes_at_the_target_and_trains_only_the_student(randn):
+    teacher_net = torch.nn.Linear(2, 2).double()
+    teacher = lambda x, t: teacher_net(x) * t[:, None]
+    x0, noise = randn(16, 2, seed=22), randn(16, 2, seed=23)
+    t = torch.full((16,), 0.5, dtype=torch.float64)
+    exact = lambda x, tt: progressive_distillation_target(teacher, x, tt, 0.5)
+    assert progressive_distillation_loss(exact, teacher, x0, noise, t, 0.5).item() < 1e-28
+    student_net = torch.nn.Linear(2, 2).double()
+    loss = progressive_distillation_loss(lambda x, tt: student_net(x), teacher, x0, noise, t, 0.5)
+    loss.backward()
+    assert student_net.weight.grad is not None and student_net.weight.grad.abs().sum() > 0
+    assert teacher_net.weight.grad is None
+
+
+def test_progressive_target_refuses_a_step_past_zero(randn):
+    x = randn(2, 2, seed=24)
+    with pytest.raises(ValueError, match="step"):
+        progressive_distillation_target(lambda y, t: y, x, torch.tensor([0.5, 0.2]).double(), 0.25)
+    with pytest.raises(ValueError, match="method"):
+        progressive_distillation_target(lambda y, t: y, x, torch.ones(2).double(), 0.5, "rk4")

@@ -35,10 +35,10 @@ def test_the_library_opens_when_the_last_problem_set_it_answers_is_due(course):
 
 
 def test_the_release_refuses_the_wheel_a_minute_before(course, tmp_path):
-    ps3 = course.assignment("ps3")
+    ps4 = course.assignment("ps4")  # the last problem set due (flow matching: diffcourse.flow)
     with pytest.raises(ReleaseError) as err:
-        build_wheel(course, tmp_path, now=ps3.due - MINUTE)
-    assert "answers of ps3" in str(err.value) and "published from 2027-03-02 23:59" in str(
+        build_wheel(course, tmp_path, now=ps4.due - MINUTE)
+    assert "answers of ps4" in str(err.value) and "published from 2027-04-08 23:59" in str(
         err.value
     )
     assert not list(tmp_path.glob("*.whl"))
@@ -46,7 +46,7 @@ def test_the_release_refuses_the_wheel_a_minute_before(course, tmp_path):
 
 def test_the_rule_follows_the_due_dates_of_the_course_file(course, tmp_path):
     # Move ps1's due date past the others: now the wheel waits for ps1.
-    later = course.assignment("ps3").due + dt.timedelta(days=7)
+    later = course.assignment("ps4").due + dt.timedelta(days=7)
     moved = dataclasses.replace(
         course,
         assignments=tuple(
@@ -55,7 +55,7 @@ def test_the_rule_follows_the_due_dates_of_the_course_file(course, tmp_path):
     )
     assert library_opens(moved) == later
     with pytest.raises(ReleaseError, match="answers of ps1"):
-        build_wheel(moved, tmp_path, now=course.assignment("ps3").due + MINUTE)
+        build_wheel(moved, tmp_path, now=course.assignment("ps4").due + MINUTE)
 
 
 def test_the_wheel_holds_the_library_and_no_staff_tooling(wheel):

@@ -50,13 +50,14 @@ def site_dir(tmp_path_factory, course, figures_ready) -> Path:
 
 @pytest.fixture(scope="session")
 def future_site(tmp_path_factory, course, figures_ready) -> Path:
-    """The site as built a minute after the mini project's release (DIFFCOURSE_NOW): the
+    """The site as built a minute after both the mini project's release and the library's
+    opening (the last due date of the problem sets it answers: ps4's), DIFFCOURSE_NOW: the
     library and the project's downloads are public then."""
-    from diffcourse_staff.site.library import NOW_ENV
+    from diffcourse_staff.site.library import NOW_ENV, library_state
 
-    release = course.assignment("mini_project").release
+    public = max(course.assignment("mini_project").release, library_state(course).opens)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(NOW_ENV, (release + dt.timedelta(minutes=1)).isoformat())
+        mp.setenv(NOW_ENV, (public + dt.timedelta(minutes=1)).isoformat())
         out = tmp_path_factory.mktemp("future-site")
         build(out, stub_downloads=True)
     return out
