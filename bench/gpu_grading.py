@@ -33,10 +33,18 @@ SETS = ("ps1", "ps2", "ps3")
 def source_for(dist: Path, aid: str, profile: str, dest: Path) -> Path:
     from diffcourse_staff.grading_batch import scale_checks
     from diffcourse_staff.grading_batch.batch import unpack_autograder
+    from diffcourse_staff.release.layout import Layout
 
-    source = unpack_autograder(dist / aid / f"{aid}-autograder.zip", dest)
+    source = unpack_autograder(Layout.beside(dist).set_by_id(aid).autograder_zip, dest)
     scale_checks.add_to_source(source, scale_checks.staff_folder(aid, REPO), profile)
     return source
+
+
+def solutions_notebook(dist: Path, aid: str) -> Path:
+    from diffcourse_staff.release.layout import Layout
+
+    paths = Layout.beside(dist).set_by_id(aid)
+    return paths.solutions_dir / paths.notebook_name
 
 
 def grade(source: Path, notebook: Path, out: Path, profile: str, device: str) -> dict:
@@ -87,7 +95,7 @@ def main() -> int:
     try:
         print("\nset   profile device  score       wall s  worker peak MiB  failed")
         for aid in args.sets.split(","):
-            notebook = args.dist / aid / "solutions" / f"{aid}.ipynb"
+            notebook = solutions_notebook(args.dist, aid)
             for profile, device in (("cpu", "cpu"), ("scale", args.device)):
                 source = source_for(args.dist, aid, profile, work / f"{aid}-{profile}" / "source")
                 out = work / f"{aid}-{profile}" / "out"
@@ -102,7 +110,7 @@ def main() -> int:
         print(f"\n{aid}, scale profile on {args.device}, W workers at once (W submissions):")
         print("W  wall s  submissions/min  class of", args.class_size, "(min)")
         source = source_for(args.dist, aid, "scale", work / "throughput" / "source")
-        notebook = args.dist / aid / "solutions" / f"{aid}.ipynb"
+        notebook = solutions_notebook(args.dist, aid)
         for w in [int(x) for x in args.workers.split(",")]:
             outs = [work / "throughput" / f"w{w}-{i}" for i in range(w)]
             start = time.monotonic()

@@ -15,7 +15,7 @@ import pytest
 
 from diffcourse_staff.course import Assignment, load_course
 from diffcourse_staff.release import ReleaseError
-from diffcourse_staff.release.authoring import notebook_path
+from diffcourse_staff.release.authoring import ensure_notebook, notebook_path
 from diffcourse_staff.release.lint import lint_notebook, run_rules
 from diffcourse_staff.release.lint_rules import RULES, WARNINGS, LintContext
 from diffcourse_staff.release.notebook import cell_source, read_source_notebook
@@ -101,7 +101,7 @@ BREAKS = {
 def fixture_notebook(tmp_path):
     folder = tmp_path / "fx1"
     shutil.copytree(GOOD, folder)
-    return folder / "fx1.ipynb"
+    return ensure_notebook(folder / "fx1.py", "fx1")  # the notebook the lint reads
 
 
 def _flagged(path) -> set[str]:
