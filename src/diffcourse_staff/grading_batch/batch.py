@@ -16,7 +16,6 @@ the complete folder or none, and the next run regrades exactly what is missing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import queue
@@ -41,6 +40,7 @@ from diffcourse_staff.grading_batch.outcome import (
     source_questions,
 )
 from diffcourse_staff.grading_batch.submissions import Submission, load_submissions
+from diffcourse_staff.input_hash import file_digest
 
 
 @dataclass
@@ -58,11 +58,7 @@ class BatchConfig:
 
 
 def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return file_digest(path)
 
 
 def unpack_autograder(zip_path: Path, dest: Path) -> Path:

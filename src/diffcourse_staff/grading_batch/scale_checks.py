@@ -27,7 +27,6 @@ runs on Gradescope.
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import pprint
 from pathlib import Path
@@ -36,6 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from diffcourse_staff.course import REPO_ROOT
+from diffcourse_staff.input_hash import Hasher
 
 FILE_NAME = "scale_checks.yml"
 PROFILES = ("cpu", "scale")
@@ -160,8 +160,8 @@ def add_to_source(source: Path, folder: Path, profile: str) -> list[str]:
 
 def digest(folder: Path, profile: str) -> str:
     """What the grades depend on besides the zip: the profile and its checks' text."""
-    h = hashlib.sha256(profile.encode())
+    h = Hasher().text("profile", profile)
     if profile == "scale":
         for check in load(folder):
-            h.update(check.model_dump_json().encode() + check.source(folder).encode())
+            h.text(f"check:{check.name}", check.model_dump_json() + check.source(folder))
     return h.hexdigest()[:16]
