@@ -564,6 +564,9 @@ class Supervisor:
         except CallTimeout:
             self.stop()
             raise WorkerDied("the worker did not answer (it was busy or stuck)") from None
+        except WorkerDied:
+            self.stop()  # the next call starts a fresh worker
+            raise
         except OSError as e:
             self.stop()
             raise WorkerDied(f"the worker ended ({e})") from None

@@ -32,6 +32,10 @@ import types
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWNS = 0x00020000
+# File descriptors the worker holds back from the submission: released just before a fork
+# request's channel is received, so a notebook that opens files until the limit
+# (EMFILE) still leaves room for the channel and for the call's child.
+RESERVED_FDS = 16
 
 
 def _unshare_network() -> str:
@@ -263,6 +267,21 @@ class Worker:
         self.cfg = cfg
         self.cells: list[str] = cfg["cells"]
         self.shell = None
+        self.reserved: list[int] = []
+        self.hold_fds()
+
+    def hold_fds(self) -> None:
+        """Take back the reserve (as much of it as is free)."""
+        while len(self.reserved) < RESERVED_FDS:
+            try:
+                self.reserved.append(os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC))
+            except OSError:
+                return
+
+    def release_fds(self) -> None:
+        for fd in self.reserved:
+            os.close(fd)
+        self.reserved = []
 
     def start_shell(self) -> None:
         os.environ.setdefault("MPLBACKEND", "Agg")
@@ -347,10 +366,12 @@ class Worker:
                 i = int(header["index"])
                 send_message(self.ctrl, {"op": "done", "index": i, "error": self.run_cell(i)})
             elif op == "fork":
+                self.release_fds()  # room for the channel even when the notebook took all
                 _, fds, _, _ = socket.recv_fds(self.ctrl, 1, 1)
                 if len(fds) != 1:
                     raise RuntimeError("fork request without a channel")
                 pid = self.fork_child(fds[0])
+                self.hold_fds()
                 send_message(self.ctrl, {"op": "forked", "pid": pid})
             elif op == "exit":
                 return

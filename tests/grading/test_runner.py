@@ -96,6 +96,15 @@ MIXED = [
     "        os._exit(0)",
     "os._exit(1)",  # kills the worker mid-notebook: it is restarted
     "z = 1",
+    "import resource\n"  # every file descriptor taken: later calls still need a channel
+    "_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+    "resource.setrlimit(resource.RLIMIT_NOFILE, (200, hard))\n"
+    "hoard = []\n"
+    "try:\n"
+    "    while True:\n"
+    "        hoard.append(open('/dev/null'))\n"
+    "except OSError as e:\n"
+    "    assert e.errno == 24, e  # EMFILE: the table is full",
 ]
 
 
@@ -152,6 +161,14 @@ def test_hangs_crashes_and_floods_in_cells_are_reported(mixed):
     assert "cell 13: stopped: the worker ended" in summary  # os._exit in a cell
     executed = json.loads((mixed["_root"] / "executed.ipynb").read_text())
     assert "per-cell time limit" in executed["cells"][1]["outputs"][0]["text"]
+
+
+def test_calls_work_after_the_notebook_takes_every_file_descriptor(mixed):
+    # the last cell filled the worker's descriptor table (and raised nothing): every
+    # question graded after it still got its channels (q2, q7, q8 score in the test above)
+    executed = json.loads((mixed["_root"] / "executed.ipynb").read_text())
+    assert executed["cells"][-1]["outputs"] == []
+    assert scores(mixed)["q2"] == 2.0
 
 
 def test_memory_bomb_and_death_in_a_call(mixed):
