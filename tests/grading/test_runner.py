@@ -85,9 +85,10 @@ MIXED = [
     "        return open(os.environ['SRC'] + '/tests/q1.py').read()\n"
     "    except OSError:\n"
     "        return 'no access'",
-    "import subprocess\n"  # a detached process that tries to rewrite the results later
+    "import subprocess\n"  # a process that tries to rewrite the results later (one that
+    # detaches itself flags the submission: test_tamper_flags)
     "subprocess.Popen([sys.executable, '-c', 'import time, sys; time.sleep(6); "
-    'open(sys.argv[1], "w").write("{}")\', os.environ[\'RESULTS\']], start_new_session=True)',
+    'open(sys.argv[1], "w").write("{}")\', os.environ[\'RESULTS\']])',
     "import ctypes\n"  # 12 processes that would sleep for ten minutes, renamed to be found
     "for _ in range(12):\n"
     "    if os.fork() == 0:\n"

@@ -33,13 +33,13 @@ from diffcourse_staff.grading_batch.journal import Journal
 from diffcourse_staff.grading_batch.outcome import (
     Summary,
     classify,
-    not_graded_results,
     read_results,
     review_reason,
     scores_of,
     source_questions,
 )
 from diffcourse_staff.grading_batch.submissions import Submission, load_submissions
+from diffcourse_staff.release.grade import not_graded_results
 
 
 @dataclass
