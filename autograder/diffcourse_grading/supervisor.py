@@ -10,6 +10,10 @@ Calls: each test case gets a fresh fork of the worker (its calls share that
 child; the next case starts from the notebook's state again). With
 `worker_per_question` (CUDA: its state does not survive a fork) the worker
 serves calls itself and is started afresh for every question instead.
+
+(About 540 lines, one job: the Supervisor's state, one worker's life, is shared by
+starting, the notebook and the calls. Process and memory readings live in processes.py,
+what crosses the channel in boundary.py.)
 """
 
 from __future__ import annotations
