@@ -109,7 +109,11 @@ class Supervisor:
         self.restarts = 0
         self.flags: list[str] = []
         self.case_channel: tuple[Endpoint, int] | None = None  # the test case's calls
-        self.scratch = Path(tempfile.mkdtemp(prefix="diffcourse-grading-"))
+        # Gradescope's layout: the working folder next to a results folder (with a decoy)
+        self.base = Path(tempfile.mkdtemp(prefix="diffcourse-grading-"))
+        os.chmod(self.base, 0o755)
+        self.scratch = self.base / "work"
+        self.scratch.mkdir()
         self.audit_fd: int | None = None  # the worker reports touches of protected paths here
         self.memory = MemoryWatch(self.limits.memory_mb)
         self.forks = 0  # call channels opened (a figure for the staff report and benches)
@@ -150,13 +154,18 @@ class Supervisor:
                 self.decoys.append(str(path))
         fd, pkl = tempfile.mkstemp(suffix=".pkl", dir=self.scratch / "tmp")
         os.close(fd)
-        self.decoys.append(pkl)
+        results = self.base / "results" / "results.json"
+        results.parent.mkdir(exist_ok=True)
+        results.write_text("{}")
+        self.decoys += [pkl, str(results)]
         if self.user is not None:
             uid, gid = self.user
             for root, dirs, files in os.walk(self.scratch):
                 for name in dirs + files:
                     os.lchown(os.path.join(root, name), uid, gid)
             os.chown(self.scratch, uid, gid)
+            for path in (results.parent, results):
+                os.chown(path, uid, gid)
 
     def _env(self) -> dict:
         keep = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT", "VIRTUAL_ENV", "CONDA_PREFIX")
@@ -339,7 +348,7 @@ class Supervisor:
         if self.audit_fd is not None:
             os.close(self.audit_fd)
             self.audit_fd = None
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        shutil.rmtree(self.base, ignore_errors=True)
 
     # -- memory -----------------------------------------------------------------------------
     def watchdog(self) -> None:

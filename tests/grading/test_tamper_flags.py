@@ -21,6 +21,7 @@ TESTS = {
     "q3": [("assert find_results() == 1", True)],
     "q4": [("assert read_memory() == 1", True)],
     "q5": [("assert read_tests() == 1", True)],
+    "q6": [("assert write_results() == 1", True)],
 }
 CELLS = [
     "import glob, importlib, os, subprocess, sys, tempfile",
@@ -46,6 +47,10 @@ CELLS = [
     "        pass\n"
     "    return 1",
     "def read_tests():\n    return 1 if [open(p).read() for p in glob.glob('tests/*.py')] else 0",
+    "def write_results():\n"  # where Gradescope keeps them, next to the working folder
+    "    for path in glob.glob('../results/*.json'):\n"
+    "        open(path, 'w').write('{\"score\": 100}')\n"
+    "    return 1",
 ]
 DETACHED = (
     "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
@@ -69,7 +74,7 @@ def test_each_attempt_flags_its_question(graded):
     plain, _ = graded
     out = {q: t["output"] for q, t in plain["_questions"].items()}
     scores = {q: t["score"] for q, t in plain["_questions"].items()}
-    assert scores == {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 1.0}, out
+    assert scores == {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 1.0, "q6": 0}, out
     assert out["q1"].startswith(
         "flagged for review: use_otter tried to use Otter's grading machinery "
         "(import otter.test_files)"
@@ -79,9 +84,10 @@ def test_each_attempt_flags_its_question(graded):
     if os.geteuid() == 0:  # the audit hook is the same; only root's worker is sandboxed
         assert "read_memory tried to read another process's memory (/proc/" in out["q4"]
     assert "flagged" not in out["q5"]  # reading the (decoy) test files is harmless
-    assert plain["output"].startswith("This submission was flagged for review (q1, q2, q3, q4)")
+    assert "write_results tried to write the results (open " in out["q6"]
+    assert plain["output"].startswith("This submission was flagged for review (q1, q2, q3, q4, q6)")
     staff = plain["extra_data"]["diffcourse_grading"]
-    assert set(staff["flags"]) == {"q1", "q2", "q3", "q4"}
+    assert set(staff["flags"]) == {"q1", "q2", "q3", "q4", "q6"}
 
 
 def test_a_detached_process_flags_the_submission(graded):
