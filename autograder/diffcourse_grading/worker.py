@@ -212,7 +212,8 @@ AUDITED = {
 
 WRITES = ("w", "a", "x", "+")
 _audit: dict = {"fd": None}  # the grader's audit pipe, once install_audit has run
-PROC_MEM = re.compile(r"/proc/(\d+)/(mem|environ|task/\d+/mem)$")
+# another process's memory, or the map of it that reading the memory starts from
+PROC_MEM = re.compile(r"/proc/(\d+)/(mem|maps|smaps|environ|task/\d+/(mem|maps))$")
 
 
 def install_audit(fd: int | None, protected: list[str], decoys: list[str]) -> None:

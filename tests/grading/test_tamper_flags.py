@@ -41,7 +41,8 @@ CELLS = [
     "        open(path, 'rb').read()\n"
     "    return 1",
     "def read_memory():\n"
-    "    try:\n"
+    "    try:\n"  # the map first, as a memory reader does (refused to nobody for root)
+    "        open(f'/proc/{os.getppid()}/maps').read()\n"
     "        open(f'/proc/{os.getppid()}/mem', 'rb')\n"
     "    except OSError:\n"
     "        pass\n"
