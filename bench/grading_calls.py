@@ -3,7 +3,8 @@
     .venv/bin/python bench/grading_calls.py [--callbacks 1000]
 
 Starts a real (sandboxed) worker on a tiny notebook and prints: the worker's
-start-up, one call (a fork of the worker and a round trip), a callback from
+start-up, the first call of a test case (a fork of the worker and a round trip),
+a later call of the same case (the round trip alone), a callback from
 student code to a function the test passed in (plain and with gradients, as a
 fake model under backward), and the same loop run in one process for
 comparison. On a busy shared machine the figures are several times higher:
@@ -66,11 +67,20 @@ def main() -> None:
 
     x = torch.randn(2000, 2)
     call("identity", x)
+    sup.end_case()
+    t = time.perf_counter()
+    for _ in range(10):
+        call("identity", x)
+        sup.end_case()  # each test case gets its own fork
+    per_call = (time.perf_counter() - t) / 10
+    print(f"first call of a test case (fork + round trip, 2000x2 float32): {per_call * 1e3:.1f} ms")
+    call("identity", x)
     t = time.perf_counter()
     for _ in range(10):
         call("identity", x)
     per_call = (time.perf_counter() - t) / 10
-    print(f"one call (fork + round trip, 2000x2 float32): {per_call * 1e3:.1f} ms")
+    print(f"a later call of the same test case (round trip): {per_call * 1e3:.1f} ms")
+    sup.end_case()
     for label, name, model, inp in [
         ("callback, no gradient", "loop", test["model"], torch.randn(2000, 2)),
         ("callback + backward (nn.Module)", "loop_backward", wrapped["net"], torch.randn(64, 16)),

@@ -23,9 +23,11 @@ import traceback
 import types
 from pathlib import Path
 
+from diffcourse_grading.otter_stub import otter_stub
+from diffcourse_grading.results import QuestionResult, not_graded, not_graded_results, results_json
 from diffcourse_grading.submission import SubmissionError, read_submission
 from diffcourse_grading.supervisor import Limits, Supervisor
-from diffcourse_grading.testing import QuestionGrading, QuestionResult, read_tests
+from diffcourse_grading.testing import QuestionGrading, read_tests
 
 CONFIG_FILE = "grading_config.json"
 REFERENCE_MODULE = "__grading_reference__"
@@ -47,6 +49,7 @@ def load_reference(source: Path) -> tuple[dict, dict[str, list[str]]]:
         return {}, {}
     module = types.ModuleType(REFERENCE_MODULE)
     sys.modules[REFERENCE_MODULE] = module
+    sys.modules.setdefault("otter", otter_stub())  # the notebook's `import otter` only
     code = compile(code_path.read_text(encoding="utf-8"), str(code_path), "exec")
     exec(code, module.__dict__)  # trusted: staff code from the zip
     names = json.loads(map_path.read_text(encoding="utf-8"))
@@ -66,12 +69,6 @@ def injections(question: str, ref_ns: dict, names: dict[str, list[str]]) -> dict
     return {k: v for k, v in out.items() if k not in own}
 
 
-def _not_graded(name: str, possible: float, why: str) -> QuestionResult:
-    r = QuestionResult(name, possible)
-    r.stopped = why
-    return r
-
-
 def grade(args) -> dict:
     t0 = time.monotonic()
     source = Path(args.source).resolve()
@@ -89,7 +86,7 @@ def grade(args) -> dict:
     try:
         cells, found = read_submission(Path(args.submission), assignment)
     except SubmissionError as e:
-        results = [_not_graded(q.name, q.possible, f"not graded: {e}") for q in questions]
+        results = [not_graded(q.name, q.possible, f"not graded: {e}") for q in questions]
         return results_json(results, f"Your submission could not be graded: {e}", staff, [])
     staff["submission_file"] = found
 
@@ -106,6 +103,8 @@ def grade(args) -> dict:
         ref_ns, ref_names = {}, {}
         staff["reference_error"] = traceback.format_exc(limit=-3)[-3000:]
     device = args.device
+    # CUDA state does not survive a fork: the worker serves calls itself, fresh per question
+    per_question = args.worker_per_question or device == "cuda"
     sup = Supervisor(
         cells,
         files if files.is_dir() else None,
@@ -114,6 +113,8 @@ def grade(args) -> dict:
         device=device,
         kill_uid=source == GRADESCOPE_SOURCE,
         audited=[source / "tests", source / "reference", Path(args.results).resolve()],
+        worker_per_question=per_question,
+        decoy_tests=sorted(p.name for p in (source / "tests").glob("*.py")),
     )
     context = {"GRADING_PROFILE": args.profile, "GRADING_DEVICE": device}
     out: list[QuestionResult] = []
@@ -129,14 +130,12 @@ def grade(args) -> dict:
         staff["sandbox"] = sup.sandbox
         reached = sup.audit()
         if reached:  # during the notebook: every question
-            sup.flags.extend(
-                f"the notebook tried to reach the grader's files ({r})" for r in reached
-            )
+            sup.flags.extend(f"the notebook {r}" for r in reached)
         for q in questions:
             left = limits.total_timeout - (time.monotonic() - t0)
             if left <= 1:
                 out.append(
-                    _not_graded(
+                    not_graded(
                         q.name,
                         q.possible,
                         f"{q.name}: not graded: grading as a whole reached its limit of "
@@ -144,80 +143,27 @@ def grade(args) -> dict:
                     )
                 )
                 continue
+            sup.new_question()
             g = QuestionGrading(q, sup, injections(q.name, ref_ns, ref_names), context)
             g.deadline = time.monotonic() + left
             out.append(g.run())
+        sup.find_detached()
         staff["flags"] = {r.name: r.flags for r in out if r.flags}
         if sup.flags:
             staff["worker_flags"] = sup.flags
             for r in out:
                 r.flags.extend(f for f in sup.flags if f not in r.flags)
     finally:
-        staff["peak_worker_rss_mb"] = round(sup.peak_rss / 2**20, 1)
+        staff["peak_worker_rss_mb"] = round(sup.memory.peak_rss / 2**20, 1)
         staff["restarts"] = sup.restarts
+        staff["call_processes"] = sup.forks
+        staff["runner_notes"] = sup.notes
+        staff["worker_per_question"] = per_question
         sup.close()  # kills every process the submission left behind, before writing
     staff["seconds"] = round(time.monotonic() - t0, 2)
     if args.executed_notebook:
         write_executed_notebook(Path(args.executed_notebook), cells, sup.cell_outcomes)
     return results_json(out, "", staff, notebook_notes)
-
-
-def results_json(results: list[QuestionResult], problem: str, staff: dict, notes: list) -> dict:
-    tests = []
-    summary = []
-    if problem:
-        summary.append(problem)
-    if notes:
-        summary.append("Running your notebook:\n" + "\n".join(f"- {n}" for n in notes[:30]))
-    public_lines = []
-    for r in results:
-        for i, c in enumerate(r.cases, 1):
-            if not c.hidden:
-                state = "passed" if c.passed else f"failed: {c.message}"
-                public_lines.append(f"{r.name} public test {i}: {state}")
-    if public_lines:
-        summary.append("Public tests:\n" + "\n".join(public_lines))
-    tests.append(
-        {
-            "name": "Public tests and notebook",
-            "visibility": "visible",
-            "output": "\n\n".join(summary),
-        }
-    )
-    for r in results:
-        tests.append(
-            {
-                "name": r.name,
-                "score": round(r.score, 5),
-                "max_score": round(r.possible, 5),
-                "visibility": "after_published",
-                "output": r.message(),
-            }
-        )
-    staff_text = json.dumps(staff, indent=1, default=str)[:20000]
-    tests.append(
-        {"name": "Grading report (staff only)", "visibility": "hidden", "output": staff_text}
-    )
-    cases = {
-        r.name: {
-            "score": r.score,
-            "possible": r.possible,
-            "flags": r.flags,
-            "stopped": r.stopped,
-            "seconds": round(r.seconds, 2),
-            "cases": [
-                {"hidden": c.hidden, "passed": c.passed, "points": c.points, "message": c.message}
-                for c in r.cases
-            ],
-        }
-        for r in results
-    }
-    return {
-        "score": round(sum(r.score for r in results), 5),
-        "output": problem or "Graded by the course's autograder.",
-        "tests": tests,
-        "extra_data": {"diffcourse_grading": {"questions": cases, **staff}},
-    }
 
 
 def write_executed_notebook(path: Path, cells: list[str], outcomes: dict) -> None:
@@ -245,17 +191,14 @@ def write_executed_notebook(path: Path, cells: list[str], outcomes: dict) -> Non
 
 def fallback(args, error: str) -> dict:
     """results.json when the grader itself failed: every question 0, staff will grade."""
-    questions = []
+    questions = {}
     try:
-        questions = read_tests(Path(args.source) / "tests")
+        questions = {q.name: q.possible for q in read_tests(Path(args.source) / "tests")}
     except Exception:  # noqa: BLE001
         pass
-    why = (
-        "not graded: the autograder itself failed. Your submission is kept and staff will "
-        "grade it; please tell the course staff."
+    return not_graded_results(
+        questions, "the autograder itself failed", {"grader_error": error[-8000:]}
     )
-    results = [_not_graded(q.name, q.possible, why) for q in questions]
-    return results_json(results, why, {"grader_error": error[-8000:]}, [])
 
 
 def write_results(path: Path, results: dict) -> None:
@@ -286,6 +229,13 @@ def parse_args(argv):
         default=os.environ.get("DIFFCOURSE_GRADING_DEVICE", "cpu"),
         choices=["cpu", "cuda"],
         help="passed to the tests as GRADING_DEVICE, and the worker's device",
+    )
+    p.add_argument(
+        "--worker-per-question",
+        action="store_true",
+        default=os.environ.get("DIFFCOURSE_GRADING_WORKER_PER_QUESTION", "") not in ("", "0"),
+        help="serve calls in the worker itself, started afresh for every question "
+        "(always with --device cuda: CUDA state does not survive a fork)",
     )
     return p.parse_args(argv)
 

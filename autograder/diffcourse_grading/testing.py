@@ -21,11 +21,13 @@ import doctest
 import importlib
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from diffcourse_grading.boundary import WorkerGlobal
+from diffcourse_grading.results import CaseResult, QuestionResult
 from diffcourse_grading.rpc import CallTimeout, ChannelBroken, RemoteError, RemoteObject
-from diffcourse_grading.supervisor import MemoryLimit, Supervisor, WorkerDied, WorkerGlobal
+from diffcourse_grading.supervisor import MemoryLimit, Supervisor, WorkerDied
 
 TEST_MODULE = "__grading_test__"
 MAX_MESSAGE = 1500
@@ -46,45 +48,6 @@ class Question:
     @property
     def possible(self) -> float:
         return sum(c.points for c in self.cases)
-
-
-@dataclass
-class CaseResult:
-    passed: bool
-    hidden: bool
-    points: float
-    message: str = ""
-
-
-@dataclass
-class QuestionResult:
-    name: str
-    possible: float
-    cases: list[CaseResult] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-    stopped: str = ""  # why grading of this question was cut short
-    seconds: float = 0.0
-
-    @property
-    def score(self) -> float:
-        if self.flags:
-            return 0.0
-        return sum(c.points for c in self.cases if c.passed)
-
-    def message(self) -> str:
-        lines = []
-        if self.flags:
-            lines.append("flagged for review: " + "; ".join(dict.fromkeys(self.flags)))
-            lines.append("This question scores 0 until a member of staff has reviewed it.")
-        if self.stopped:
-            lines.append(self.stopped)
-        for i, c in enumerate(self.cases, 1):
-            kind = "hidden" if c.hidden else "public"
-            if c.passed:
-                lines.append(f"test {i} ({kind}) passed")
-            else:
-                lines.append(f"test {i} ({kind}) failed: {c.message}")
-        return "\n".join(lines)
 
 
 # -- reading the tests ------------------------------------------------------------------
@@ -206,7 +169,13 @@ class QuestionGrading:
     def call(self, name: str, args, kwargs, mode: str = "call"):
         """One call into the worker. The question's time limit counts the time spent in
         calls (the submission's code and the callbacks it makes), not the tests' own
-        set-up; `deadline` (the whole grading's) counts everything."""
+        set-up, nor a restart of the worker (replaying the notebook) before the call;
+        `deadline` (the whole grading's) counts everything."""
+        if time.monotonic() < self.deadline:
+            try:
+                self.sup.ensure_running()
+            except (CallTimeout, ChannelBroken) as e:
+                raise Stop(f"{name} could not run: {e}") from None
         now = time.monotonic()
         left = self.sup.limits.question_timeout - self.used
         if left <= 0 or now >= self.deadline:
@@ -249,7 +218,7 @@ class QuestionGrading:
         finally:
             self.used += time.monotonic() - now
             for line in self.sup.audit():
-                self.result.flags.append(f"{name} tried to reach the grader's files ({line})")
+                self.result.flags.append(f"{name} {line}")
         if self.result.flags:
             raise Stop("flagged", self.result.flags[-1])
         for obj in _objects(value):

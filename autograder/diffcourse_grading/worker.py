@@ -12,11 +12,15 @@ the unprivileged user. The grader enforces time and total memory from outside.
 Control requests, answered in order on the control socket:
   exec {index}  run one code cell in an IPython shell -> done {index, error}
   fork          (an fd follows, sent with socket.send_fds) fork a child that
-                serves one call on that fd -> forked {pid}
+                serves calls on that fd until it is closed -> forked {pid}
+  serve         (an fd follows) serve calls on that fd in this process, then
+                read the next request (CUDA: its state does not survive a
+                fork) -> serving {pid}
   exit
-A child serves calls by global name ("call" with target {"$": "name"}): it
-first replaces the names in extra["inject"] (other questions' functions) by
-the grader's references, then calls; the state it changes dies with it.
+Calls are by global name ("call" with target {"$": "name"}): the names in
+extra["inject"] (other questions' functions) are first replaced by the
+grader's references, then the function is called; in a forked child the state
+it changes dies with the child.
 """
 
 from __future__ import annotations
@@ -24,14 +28,21 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import resource
 import signal
 import socket
 import sys
 import types
 
+from diffcourse_grading.otter_stub import otter_stub
+
 CLONE_NEWNET = 0x40000000
 CLONE_NEWNS = 0x00020000
+# File descriptors the worker holds back from the submission: released just before a fork
+# request's channel is received, so a notebook that opens files until the limit
+# (EMFILE) still leaves room for the channel and for the call's child.
+RESERVED_FDS = 16
 
 
 def _unshare_network() -> str:
@@ -199,14 +210,43 @@ AUDITED = {
 }  # fmt: skip
 
 
-def install_audit(fd: int | None, protected: list[str]) -> None:
-    """Report every attempt to reach the grader's protected paths (the tests, the
-    reference, the results) on `fd`: an audit hook cannot be removed once added."""
-    if fd is None or not protected:
+WRITES = ("w", "a", "x", "+")
+_audit: dict = {"fd": None}  # the grader's audit pipe, once install_audit has run
+# another process's memory, or the map of it that reading the memory starts from
+PROC_MEM = re.compile(r"/proc/(\d+)/(mem|maps|smaps|environ|task/\d+/(mem|maps))$")
+
+
+def install_audit(fd: int | None, protected: list[str], decoys: list[str]) -> None:
+    """Report on `fd`, one line each, what looks like tampering (an audit hook cannot be
+    removed once added): reaching the grader's protected paths (the tests, the reference,
+    the results); changing the decoy test files in the working folder, or opening the
+    decoy of Otter's results file in the temporary folder (honest code has no use for
+    either: `grader.check` does nothing here); reading another process's memory."""
+    if fd is None:
         return
+    _audit["fd"] = fd
     prefixes = tuple(p.rstrip("/") for p in protected)
+    decoy_set = frozenset(decoys)
     fsdecode, isabs, join, normpath = os.fsdecode, os.path.isabs, os.path.join, os.path.normpath
-    getcwd, write = os.getcwd, os.write
+    getcwd, getpid = os.getcwd, os.getpid
+
+    def what(event, path, args) -> str | None:
+        if any(path == p or path.startswith(p + "/") for p in prefixes):
+            return f"tried to reach the grader's files ({event} {path})"
+        if path in decoy_set:
+            if path.endswith(".pkl"):
+                return f"looked for Otter's results file to change it ({event} {path})"
+            mode = args[1] if event == "open" and len(args) > 1 else None
+            writes = event != "open" or (isinstance(mode, str) and any(c in mode for c in WRITES))
+            flags = args[-1] if isinstance(args[-1], int) else 0
+            if writes or flags & (os.O_WRONLY | os.O_RDWR | os.O_TRUNC):
+                if path.endswith("results.json"):
+                    return f"tried to write the results ({event} {path})"
+                return f"tried to change the test files ({event} {path})"
+        m = PROC_MEM.match(path)
+        if m and m.group(1) != str(getpid()) and event == "open":
+            return f"tried to read another process's memory ({path})"
+        return None
 
     def hook(event, args):
         if event not in AUDITED or not args:
@@ -217,44 +257,23 @@ def install_audit(fd: int | None, protected: list[str]) -> None:
         try:
             path = fsdecode(path)
             path = normpath(path if isabs(path) else join(getcwd(), path))
+            line = what(event, path, args)
         except Exception:  # noqa: BLE001
             return
-        if any(path == p or path.startswith(p + "/") for p in prefixes):
-            try:
-                write(fd, f"{event} {path}\n".encode(errors="replace"))
-            except OSError:
-                pass
+        if line:
+            report(line)
 
     sys.addaudithook(hook)
 
 
-def _otter_stub() -> types.ModuleType:
-    """A stand-in for otter inside the worker: grader.check and export do nothing."""
-    mod = types.ModuleType("otter")
-
-    class _Result:
-        def __repr__(self):
-            return "(checks run by the autograder)"
-
-    class Notebook:
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def check(self, *args, **kwargs):
-            return _Result()
-
-        def check_all(self, *args, **kwargs):
-            return _Result()
-
-        def export(self, *args, **kwargs):
-            return None
-
-        def __getattr__(self, name):
-            return lambda *a, **k: None
-
-    mod.Notebook = Notebook
-    mod.__version__ = "7.0.0"
-    return mod
+def report(line: str) -> None:
+    """Tell the grader about something that looks like tampering (see install_audit)."""
+    if _audit["fd"] is None:
+        return
+    try:
+        os.write(_audit["fd"], (line.replace("\n", " ")[:400] + "\n").encode(errors="replace"))
+    except OSError:
+        pass
 
 
 class Worker:
@@ -263,11 +282,28 @@ class Worker:
         self.cfg = cfg
         self.cells: list[str] = cfg["cells"]
         self.shell = None
+        self.reserved: list[int] = []
+        self.hold_fds()
+
+    def hold_fds(self) -> None:
+        """Take back the reserve (as much of it as is free)."""
+        while len(self.reserved) < RESERVED_FDS:
+            try:
+                self.reserved.append(os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC))
+            except OSError:
+                return
+
+    def release_fds(self) -> None:
+        for fd in self.reserved:
+            os.close(fd)
+        self.reserved = []
 
     def start_shell(self) -> None:
         os.environ.setdefault("MPLBACKEND", "Agg")
-        sys.modules["otter"] = _otter_stub()
+        sys.modules["otter"] = otter_stub(report)
         import torch  # noqa: F401 - loaded before student code, with one thread
+
+        import diffcourse_grading.rpc  # noqa: F401 - once here, not in every call's child
 
         torch.set_num_threads(1)
         from IPython.core.interactiveshell import InteractiveShell
@@ -317,23 +353,34 @@ class Worker:
 
         def call_global(name, args, kwargs, extra):
             extra = extra or {}
-            for k, stub in (extra.get("inject") or {}).items():
-                ns[k] = stub
-            mode = extra.get("mode", "call")
-            if mode == "describe":
-                return {n: describe(ns, n) for n in args}
-            if name not in ns:
-                raise NameError(f"name '{name}' is not defined")
-            if mode == "fetch":
-                return ns[name]
-            return ns[name](*args, **kwargs)
+            inject = extra.get("inject") or {}
+            # put back after the call: a worker serving calls itself must not keep the
+            # stubs (their channel closes) in place of the submission's own functions
+            saved = {k: ns[k] for k in inject if k in ns}
+            ns.update(inject)
+            try:
+                mode = extra.get("mode", "call")
+                if mode == "describe":
+                    return {n: describe(ns, n) for n in args}
+                if name not in ns:
+                    raise NameError(f"name '{name}' is not defined")
+                if mode == "fetch":
+                    return ns[name]
+                return ns[name](*args, **kwargs)
+            finally:
+                for k in inject:
+                    ns.pop(k, None)
+                ns.update(saved)
 
         def resolve_global(name):
             if name not in ns:
                 raise NameError(f"name '{name}' is not defined")
             return ns[name]
 
-        Endpoint(sock, call_global=call_global, resolve_global=resolve_global).serve()
+        try:
+            Endpoint(sock, call_global=call_global, resolve_global=resolve_global).serve()
+        finally:
+            sock.close()
 
     def loop(self) -> None:
         from diffcourse_grading.protocol import recv_message, send_message
@@ -346,12 +393,28 @@ class Worker:
             if op == "exec":
                 i = int(header["index"])
                 send_message(self.ctrl, {"op": "done", "index": i, "error": self.run_cell(i)})
-            elif op == "fork":
+            elif op in ("fork", "serve"):
+                self.release_fds()  # room for the channel even when the notebook took all
                 _, fds, _, _ = socket.recv_fds(self.ctrl, 1, 1)
                 if len(fds) != 1:
-                    raise RuntimeError("fork request without a channel")
-                pid = self.fork_child(fds[0])
-                send_message(self.ctrl, {"op": "forked", "pid": pid})
+                    raise RuntimeError(f"{op} request without a channel")
+                why = None
+                if op == "fork":
+                    try:
+                        pid = self.fork_child(fds[0])
+                    except OSError as e:  # the notebook used up the processes (or memory)
+                        why = f"could not fork: {e.strerror or e}"
+                    else:
+                        self.hold_fds()
+                        send_message(self.ctrl, {"op": "forked", "pid": pid})
+                        continue
+                # CUDA, or no fork possible: serve the test case's calls here
+                send_message(self.ctrl, {"op": "serving", "pid": os.getpid(), "why": why})
+                try:
+                    self.serve_call(fds[0])
+                except Exception:  # noqa: BLE001 - a broken channel ends only that case
+                    pass
+                self.hold_fds()
             elif op == "exit":
                 return
 
@@ -395,7 +458,7 @@ def main(argv: list[str]) -> int:
         return 2
     cfg = json.loads(header["config"])
     report = enter_sandbox(cfg)
-    install_audit(cfg.get("audit_fd"), cfg.get("protected", []))
+    install_audit(cfg.get("audit_fd"), cfg.get("protected", []), cfg.get("decoys", []))
     worker = Worker(ctrl, cfg)
     worker.start_shell()
     send_message(ctrl, {"op": "ready", "sandbox": report, "pid": os.getpid()})

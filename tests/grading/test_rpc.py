@@ -13,8 +13,8 @@ import time
 
 import pytest
 import torch
+from diffcourse_grading.boundary import getattr_allowed, may_export
 from diffcourse_grading.rpc import Endpoint
-from diffcourse_grading.supervisor import getattr_allowed, may_export
 
 # Functions "the student wrote", served by the forked worker.
 

@@ -85,9 +85,10 @@ MIXED = [
     "        return open(os.environ['SRC'] + '/tests/q1.py').read()\n"
     "    except OSError:\n"
     "        return 'no access'",
-    "import subprocess\n"  # a detached process that tries to rewrite the results later
+    "import subprocess\n"  # a process that tries to rewrite the results later (one that
+    # detaches itself flags the submission: test_tamper_flags)
     "subprocess.Popen([sys.executable, '-c', 'import time, sys; time.sleep(6); "
-    'open(sys.argv[1], "w").write("{}")\', os.environ[\'RESULTS\']], start_new_session=True)',
+    'open(sys.argv[1], "w").write("{}")\', os.environ[\'RESULTS\']])',
     "import ctypes\n"  # 12 processes that would sleep for ten minutes, renamed to be found
     "for _ in range(12):\n"
     "    if os.fork() == 0:\n"
@@ -96,6 +97,15 @@ MIXED = [
     "        os._exit(0)",
     "os._exit(1)",  # kills the worker mid-notebook: it is restarted
     "z = 1",
+    "import resource\n"  # every file descriptor taken: later calls still need a channel
+    "_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+    "resource.setrlimit(resource.RLIMIT_NOFILE, (200, hard))\n"
+    "hoard = []\n"
+    "try:\n"
+    "    while True:\n"
+    "        hoard.append(open('/dev/null'))\n"
+    "except OSError as e:\n"
+    "    assert e.errno == 24, e  # EMFILE: the table is full",
 ]
 
 
@@ -152,6 +162,14 @@ def test_hangs_crashes_and_floods_in_cells_are_reported(mixed):
     assert "cell 13: stopped: the worker ended" in summary  # os._exit in a cell
     executed = json.loads((mixed["_root"] / "executed.ipynb").read_text())
     assert "per-cell time limit" in executed["cells"][1]["outputs"][0]["text"]
+
+
+def test_calls_work_after_the_notebook_takes_every_file_descriptor(mixed):
+    # the last cell filled the worker's descriptor table (and raised nothing): every
+    # question graded after it still got its channels (q2, q7, q8 score in the test above)
+    executed = json.loads((mixed["_root"] / "executed.ipynb").read_text())
+    assert executed["cells"][-1]["outputs"] == []
+    assert scores(mixed)["q2"] == 2.0
 
 
 def test_memory_bomb_and_death_in_a_call(mixed):

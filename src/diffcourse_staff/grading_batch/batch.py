@@ -33,7 +33,6 @@ from diffcourse_staff.grading_batch.journal import Journal
 from diffcourse_staff.grading_batch.outcome import (
     Summary,
     classify,
-    not_graded_results,
     read_results,
     review_reason,
     scores_of,
@@ -41,6 +40,7 @@ from diffcourse_staff.grading_batch.outcome import (
 )
 from diffcourse_staff.grading_batch.submissions import Submission, load_submissions
 from diffcourse_staff.input_hash import file_digest
+from diffcourse_staff.release.grade import not_graded_results
 
 
 @dataclass

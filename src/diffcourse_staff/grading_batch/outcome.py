@@ -4,7 +4,7 @@ The grader's own results.json is used when it wrote a valid one. Otherwise (time
 limit, memory limit, a dead grader, an engine failure, no files) a results.json
 is made here with 0 and a message on every question of the autograder, so that
 no submission is lost or silently zero: the message says why and that staff
-will grade it by hand.
+will grade it by hand (release.grade.not_graded_results: the runner's own shape and words).
 """
 
 from __future__ import annotations
@@ -35,21 +35,6 @@ def source_questions(source: Path) -> dict[str, float]:
     for path in sorted((Path(source) / "tests").glob("*.py")):
         questions.update(points_of_test_file(path.read_text(encoding="utf-8")))
     return questions
-
-
-def not_graded_results(questions: dict[str, float], reason: str) -> dict:
-    message = (
-        f"Not graded: {reason}. This question was not graded; your submission is kept and "
-        "staff will grade it by hand."
-    )
-    return {
-        "score": 0,
-        "output": f"The autograder did not finish: {reason}.",
-        "tests": [
-            {"name": q, "score": 0, "max_score": p, "visibility": "visible", "output": message}
-            for q, p in questions.items()
-        ],
-    }
 
 
 def read_results(path: Path) -> dict | None:

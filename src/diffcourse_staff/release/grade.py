@@ -18,6 +18,7 @@ freshly installed environment; anonymous memory is what a limit cannot reclaim.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import os
 import resource
@@ -31,7 +32,10 @@ from pathlib import Path
 
 import psutil
 
+from diffcourse_staff.course import REPO_ROOT
+
 DEFAULT_GUARD_SECONDS = 900
+RUNNER_RESULTS = REPO_ROOT / "autograder" / "diffcourse_grading" / "results.py"
 
 
 @dataclass
@@ -81,20 +85,22 @@ def zip_questions(zip_path: Path) -> dict[str, float]:
     return questions
 
 
-def fallback_results(questions: dict[str, float], reason: str) -> dict:
-    """A Gradescope results.json for a run that produced none: 0 with a message per question."""
-    message = (
-        f"Grading did not finish ({reason}). This question was not graded; your submission "
-        "is kept and staff will grade it by hand. Please tell the course staff."
-    )
-    return {
-        "score": 0,
-        "output": f"The autograder did not finish: {reason}.",
-        "tests": [
-            {"name": q, "score": 0, "max_score": p, "visibility": "visible", "output": message}
-            for q, p in questions.items()
-        ],
-    }
+def _runner_results():
+    """The grading runner's results module, the one home of results.json's shape: loaded
+    from its file, since the runner's package ships in the zips and is not installed."""
+    name = "_diffcourse_grading_results"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, RUNNER_RESULTS)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before running it: its dataclasses look it up
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def not_graded_results(questions: dict[str, float], reason: str) -> dict:
+    """A Gradescope results.json for a run that produced none: 0 with a message per question
+    (the runner's own wording and shape)."""
+    return _runner_results().not_graded_results(questions, reason)
 
 
 def _tree(proc: psutil.Process) -> list[psutil.Process]:
@@ -231,7 +237,7 @@ def grade_submission(
             "reference_error": staff.get("reference_error"),
         }
     else:
-        results = fallback_results(zip_questions(zip_path), reason)
+        results = not_graded_results(zip_questions(zip_path), reason)
         results_path.write_text(json.dumps(results, indent=2), encoding="utf-8")
         cases, plugin = {}, None
     shutil.copy2(results_path, out_dir / "results.json")
