@@ -129,7 +129,8 @@ def results_json(results: list[QuestionResult], problem: str, staff: dict, notes
             "member of staff has reviewed them. " + (problem or "")
         ).strip()
     return {
-        "score": round(sum(r.score for r in results), 5),
+        # The sum of the scores as written above, so the total never differs from them by rounding.
+        "score": round(sum(round(r.score, 5) for r in results), 5),
         "output": overall,
         "tests": tests,
         "extra_data": {"diffcourse_grading": {"questions": cases, **staff}},

@@ -22,3 +22,22 @@ def test_staff_fallback_is_the_runners_own():
     assert staff["score"] == 0 and "did not finish" in staff["output"]
     # the staff part the release gates and the batch read
     assert set(staff["extra_data"]["diffcourse_grading"]["questions"]) == {"q1", "q2"}
+
+
+def test_the_total_is_the_sum_of_the_question_scores_as_written():
+    # Points split by Otter's rule are repeating fractions; each question's score is
+    # written rounded, and the total must not exceed (or differ from) their sum.
+    from diffcourse_grading.results import CaseResult, QuestionResult, results_json
+
+    results = [
+        QuestionResult(
+            f"q{i}",
+            10 / 3,
+            [CaseResult(True, True, 10 / 9)] * 2 + [CaseResult(False, True, 10 / 9)],
+        )
+        for i in range(1, 8)
+    ]
+    out = results_json(results, "", {}, [])
+    written = [t["score"] for t in out["tests"] if "max_score" in t]
+    assert len(written) == 7 and written[0] == round(20 / 9, 5)
+    assert out["score"] == round(sum(written), 5)
