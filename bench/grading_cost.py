@@ -97,13 +97,14 @@ def main() -> None:
     args = parser.parse_args()
     sets = args.sets.split(",")
     from diffcourse_staff.release.grade import grade_submission
+    from diffcourse_staff.release.layout import Layout
 
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU(s)")
     tmp = Path(tempfile.mkdtemp(prefix="grading-cost-"))
     dist = Path(args.dist) if args.dist else build(sets, tmp)
     for aid in sets:
-        zip_path = dist / aid / f"{aid}-autograder.zip"
-        notebook = dist / aid / "solutions" / f"{aid}.ipynb"
+        paths = Layout.beside(dist).set_by_id(aid)
+        zip_path, notebook = paths.autograder_zip, paths.solutions_dir / paths.notebook_name
         graded = grade_submission(notebook, zip_path, tmp / aid)
         staff = graded.results.get("extra_data", {}).get("diffcourse_grading", {})
         base, seen = in_process_cpu(zip_path, notebook, tmp / aid)

@@ -104,6 +104,13 @@ MIXTURE = gaussian_mixture_2d([[-2.0, 1.5], [2.0, 1.5], [0.0, -2.0]], 0.25)
 N_EVAL = 4000  # samples per quality measurement
 
 
+def returned(value, label):
+    """What your function returned; a clear error if it returned None (a forgotten `return`)."""
+    if value is None:
+        raise TypeError(f"{label} returned None; did you forget `return`?")
+    return value
+
+
 def linear_path(t):
     """(alpha_t, sigma_t, alpha'_t, sigma'_t) of the linear path at float times t (B,)."""
     return 1 - t, t, -torch.ones_like(t), torch.ones_like(t)
@@ -415,7 +422,8 @@ _g = torch.Generator().manual_seed(6)
 
 def _teacher_batch(step):
     x0 = MIXTURE.sample(256, _g).float()
-    return cfm_loss(teacher, x0, torch.randn(256, 2, generator=_g), torch.rand(256, generator=_g))
+    noise, t = torch.randn(256, 2, generator=_g), torch.rand(256, generator=_g)
+    return returned(cfm_loss(teacher, x0, noise, t), "q1b: cfm_loss")
 
 
 _start = time.process_time()
@@ -666,7 +674,9 @@ with torch.no_grad():
         _xt = (1 - _tv) * _x0 + _tv * torch.randn(
             2000, 2, generator=torch.Generator().manual_seed(8)
         )
-        _model = velocity_to_score(teacher(_xt, _tt), _xt, *linear_path(_tt))
+        _model = returned(
+            velocity_to_score(teacher(_xt, _tt), _xt, *linear_path(_tt)), "q2b: velocity_to_score"
+        )
         _exact = true_score(_xt, _tt).float()
         _rel.append(((_model - _exact).norm(dim=1).mean() / _exact.norm(dim=1).mean()).item())
 fig, ax = plt.subplots(figsize=(5, 3))
@@ -929,7 +939,10 @@ def sample(velocity, z, num_steps, method="euler", trajectory=False):
     with torch.no_grad():
         for k in range(num_steps):
             xs.append(
-                flow_step(velocity, xs[-1], 1 - k / num_steps, 1 - (k + 1) / num_steps, method)
+                returned(
+                    flow_step(velocity, xs[-1], 1 - k / num_steps, 1 - (k + 1) / num_steps, method),
+                    "q3a: flow_step",
+                )
             )
     return torch.stack(xs) if trajectory else xs[-1]
 
@@ -1082,7 +1095,8 @@ with torch.no_grad():
 
 def _reflow_batch(step):
     idx = torch.randint(0, 4000, (256,), generator=_g)
-    return cfm_loss(rectified, _pair_x0[idx], _pair_z[idx], torch.rand(256, generator=_g))
+    t = torch.rand(256, generator=_g)
+    return returned(cfm_loss(rectified, _pair_x0[idx], _pair_z[idx], t), "q1b: cfm_loss")
 
 
 rectified = FlowNet(seed=1)
@@ -1097,7 +1111,8 @@ for _ax, (_name, _net) in zip(
     _traj = sample(_net, Z_EVAL[:500], 32, trajectory=True)
     for _i in range(120):
         _ax.plot(_traj[:, _i, 0], _traj[:, _i, 1], color="C0", lw=0.5)
-    _ax.set_title(f"{_name}: straightness {straightness(_traj).item():.3f}")
+    _s = returned(straightness(_traj), "q4a: straightness")
+    _ax.set_title(f"{_name}: straightness {_s.item():.3f}")
 axes[2].scatter(TRUTH[:, 0], TRUTH[:, 1], s=1, color="lightgray")
 for _name, _net, _c in [("teacher", teacher, "C3"), ("2-rectified", rectified, "C2")]:
     _one = sample(_net, Z_EVAL[:1000], 1)
@@ -1304,7 +1319,10 @@ while _n > 1:
         x0 = MIXTURE.sample(256, _g).float()
         t = torch.randint(1, n + 1, (256,), generator=_g).float() / n
         x_t = (1 - t)[:, None] * x0 + t[:, None] * torch.randn(256, 2, generator=_g)
-        target = progressive_distillation_target(parent, x_t, t, 1 / n)
+        target = returned(
+            progressive_distillation_target(parent, x_t, t, 1 / n),
+            "q5a: progressive_distillation_target",
+        )
         return torch.mean((student(x_t, t) - target) ** 2)
 
     train(_student, _distill_batch, steps=250, lr=5e-4)
@@ -1328,7 +1346,9 @@ def diffusion_sample(velocity, z, num_steps, stochastic, seed=0):
         for k in range(num_steps):
             t, s = 1 - k / num_steps, 1 - (k + 1) / num_steps
             tt = torch.full((len(x),), t, dtype=x.dtype)
-            x0_hat, eps_hat = velocity_to_x0_eps(velocity(x, tt), x, *linear_path(tt))
+            x0_hat, eps_hat = returned(
+                velocity_to_x0_eps(velocity(x, tt), x, *linear_path(tt)), "q2a: velocity_to_x0_eps"
+            )
             if not stochastic or s == 0:
                 x = (1 - s) * x0_hat + s * eps_hat
                 continue
