@@ -54,8 +54,9 @@ def tracked_files() -> list[str]:
         ("/root/.cache/pip", True),
         ("export PATH=/root/miniforge3/bin:$PATH", False),
         ("python -m x --out /tmp/graded", False),
-        ("https://example.org/work/today", False),
-        ("a framework/work/flow", False),
+        # the checkout's own parent folder inside a URL or a word is not a machine folder
+        (f"https://example.org{CHECKOUT_PARENT}/today", False),
+        (f"a framework{CHECKOUT_PARENT}/flow", False),
     ],
 )
 def test_the_pattern_tells_machine_folders_from_portable_paths(text, found):
